@@ -1,0 +1,478 @@
+"""Tests of utils/treebank.py: exact values on the tiny fixture, distributions of the batched
+samplers against the classic ones, errors, and counts on the real SST (fixture ``sst``)."""
+import math
+import os
+import random
+import re
+import shutil
+import warnings
+from collections import Counter, defaultdict
+
+import numpy as np
+import pytest
+
+from conftest import SST_TINY_DIR
+from utils.treebank import (DatasetFormatError, MissingLabelWarning, SentenceList,
+                            StanfordSentiment, sample_table_reference, subsample,
+                            subsample_reference)
+
+# ---- the tiny fixture, worked out by hand from tests/fixtures/sst_tiny -----------------------
+NBSP = "\u00a0"
+TINY_SENTENCES = [
+    ["the", "film", "is", "a", "cliché", "."],
+    ["a", "film", "-lrb-", "not", "bad", "-rrb-", "!"],
+    ["the", f"8{NBSP}1\\/2", "film", "is", "good", "good", "."],
+    ["not", "a", "film", "."],
+    ["café", "film", "."],
+    ["the", "film", "."],
+]
+TINY_TOKENS = ["the", "film", "is", "a", "cliché", ".", "-lrb-", "not", "bad", "-rrb-", "!",
+               f"8{NBSP}1\\/2", "good", "café", "UNK"]
+TINY_FREQ = [3, 6, 2, 3, 1, 5, 1, 2, 1, 1, 1, 1, 2, 1, 1]
+
+
+def chi2_stat(observed, expected):
+    """Pearson chi-square statistic of counts against expected counts (same shape)."""
+    observed, expected = np.asarray(observed, float), np.asarray(expected, float)
+    assert observed.shape == expected.shape
+    return float(np.sum((observed - expected) ** 2 / expected))
+
+
+def chi2_limit(df):
+    """A bound that a chi-square(df) variable exceeds with probability ~1e-6 or less."""
+    return df + 7 * math.sqrt(2 * df)
+
+
+# ---- sentences and vocabulary ------------------------------------------------------------
+def test_sentences_repaired_lowercased_split_on_ascii_space(sst_tiny):
+    assert sst_tiny.sentences() == TINY_SENTENCES
+    assert sst_tiny.numSentences() == 6
+
+
+def test_tokens_order_frequencies_and_wordcount(sst_tiny):
+    tokens = sst_tiny.tokens()
+    assert list(tokens.items()) == [(w, i) for i, w in enumerate(TINY_TOKENS)]
+    assert sst_tiny.tokenfreq == dict(zip(TINY_TOKENS, TINY_FREQ))
+    assert sst_tiny._revtokens == TINY_TOKENS
+    assert sst_tiny._wordcount == 31          # 30 words + UNK
+
+
+def test_sentences_csr(sst_tiny):
+    ids, offsets = sst_tiny.sentences_csr()
+    assert ids.shape == (30,) and offsets.shape == (7,)
+    assert offsets.tolist() == [0, 6, 13, 20, 24, 27, 30]
+    assert ids[offsets[3]:offsets[4]].tolist() == [7, 3, 1, 5]   # not a film .
+
+
+def test_empty_sentence_and_extra_whitespace(tmp_path):
+    d = tmp_path / "sst"
+    shutil.copytree(SST_TINY_DIR, d)
+    (d / "datasetSentences.txt").write_bytes(
+        b"sentence_index\tsentence\n1\tA  b\t c \r\n2\t\n3\tb\n")
+    ds = StanfordSentiment(d)
+    assert ds.sentences() == [["a", "b", "c"], [], ["b"]]
+    assert ds.tokens() == {"a": 0, "b": 1, "c": 2, "UNK": 3}
+    assert ds._wordcount == 5
+
+
+# ---- labels and splits -------------------------------------------------------------------
+def test_sent_labels_and_one_warning_with_count(sst_tiny):
+    with pytest.warns(MissingLabelWarning) as record:
+        labels = sst_tiny.sent_labels()
+    assert len(record) == 1
+    assert re.search(r"\b1 sentences\b.*sentence_index 4\)", str(record[0].message))
+    assert labels[:3] == [0.2, 0.6, 0.85] and labels[4:] == [0.4, 0.8]
+    assert math.isnan(labels[3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sst_tiny.sent_labels()
+        sst_tiny.getTrainSentences()          # cached: no second warning
+
+
+def test_dataset_split_and_split_sentences(sst_tiny):
+    assert sst_tiny.dataset_split() == [[0, 1, 3], [2, 5], [4]]
+    with pytest.warns(MissingLabelWarning):
+        train = sst_tiny.getTrainSentences()
+    s = TINY_SENTENCES
+    assert train == [(s[0], 0), (s[1], 2)]    # sentence 4 has no label
+    assert sst_tiny.getTestSentences() == [(s[2], 4), (s[5], 3)]
+    assert sst_tiny.getDevSentences() == [(s[4], 1)]
+
+
+@pytest.mark.parametrize("value, cls", [(0.0, 0), (0.2, 0), (0.2000001, 1), (0.4, 1), (0.5, 2),
+                                        (0.6, 2), (0.8, 3), (0.8000001, 4), (1.0, 4)])
+def test_categorify_boundaries(value, cls):
+    assert StanfordSentiment.categorify(value) == cls
+
+
+def test_categorify_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        StanfordSentiment.categorify(float("nan"))
+
+
+# ---- subsampling: fast version against the readable classic one ---------------------------
+def test_rejectProb(sst_tiny):
+    p = sst_tiny.rejectProb()
+    assert p.shape == (15,) and p.dtype == np.float64
+    assert p[1] == max(0.0, 1 - math.sqrt(31e-5 / 6))                 # film
+    assert p[14] == max(0.0, 1 - math.sqrt(31e-5 / 1))                # UNK
+    assert np.all(p > 0.98)
+
+
+def test_allSentences_matches_classic_and_its_random_stream(sst_tiny):
+    ids, offsets = sst_tiny.sentences_csr()
+    big = np.tile(ids, 20)                    # 120 sentences, enough to keep a few
+    big_offsets = np.concatenate([[0], np.cumsum(np.tile(np.diff(offsets), 20))])
+    big_sentences = TINY_SENTENCES * 20
+    p = sst_tiny.rejectProb() * 0.6           # keep ~half the words so sentences survive
+    random.seed(1)
+    kept_ids, kept_offsets = subsample(big, big_offsets, p, copies=30)
+    after_fast = random.random()
+    random.seed(1)
+    reference = subsample_reference(big_sentences, sst_tiny.tokens(), p, copies=30)
+    after_reference = random.random()
+    fast = SentenceList(kept_ids, kept_offsets, sst_tiny._revtokens)
+    assert len(fast) == len(reference) > 100
+    assert list(fast) == reference
+    assert after_fast == after_reference      # the same number of draws was consumed
+
+
+def test_subsample_probabilities_zero_and_one(sst_tiny):
+    """p <= 0: kept without a draw; p = 1: always dropped (random() < 1)."""
+    ids, offsets = sst_tiny.sentences_csr()
+    p = np.zeros(15)
+    p[sst_tiny.tokens()["film"]] = 1.0
+    random.seed(7)
+    kept_ids, kept_offsets = subsample(ids, offsets, p, copies=2)
+    after = random.random()
+    random.seed(7)
+    assert after == [random.random() for _ in range(13)][-1]   # 12 draws: the 12 "film"s
+    expected = [[w for w in s if w != "film"] for s in TINY_SENTENCES] * 2
+    expected = [s for s in expected if len(s) > 1]             # ["café", "."] has 2: kept
+    assert list(SentenceList(kept_ids, kept_offsets, sst_tiny._revtokens)) == expected
+
+
+def test_allSentences_on_fixture_equals_reference(sst_tiny):
+    random.seed(3)
+    fast = list(sst_tiny.allSentences())
+    after = random.random()
+    random.seed(3)
+    assert fast == subsample_reference(TINY_SENTENCES, sst_tiny.tokens(), sst_tiny.rejectProb())
+    assert random.random() == after
+
+
+def test_sentence_list_behaves_like_a_list(sst_tiny):
+    ids, offsets = sst_tiny.sentences_csr()
+    view = SentenceList(ids, offsets, sst_tiny._revtokens)
+    assert len(view) == 6
+    assert view[0] == TINY_SENTENCES[0] and view[-1] == TINY_SENTENCES[-1]
+    assert view[1:3] == TINY_SENTENCES[1:3]
+    assert list(view) == TINY_SENTENCES
+    with pytest.raises(IndexError):
+        view[6]
+
+
+# ---- windows: classic and batched ----------------------------------------------------------
+WINDOW_SENTENCES = [
+    ["the", "film", "the", "is", "good", "."],        # repeated centre word gets removed
+    ["film", "good"],
+    ["good", "good"],                                  # every window empty: always redrawn
+    ["bad", "bad", "bad", "bad", "film"],              # empty or not depending on C1
+    ["a", "film", "is", "a", "cliché", ".", "not", "bad"],
+]
+
+
+def exact_window_distribution(sentences, C):
+    """P(centre, context) of 'C1 uniform in 1..C, then getRandomContext(C1)', by enumeration."""
+    dist = defaultdict(float)
+    for C1 in range(1, C + 1):
+        q = defaultdict(float)
+        for s in sentences:
+            for w in range(len(s)):
+                context = tuple(t for t in s[max(0, w - C1):w] + s[w + 1:w + C1 + 1] if t != s[w])
+                if context:
+                    q[(s[w], context)] += 1 / len(sentences) / len(s)
+        total = sum(q.values())               # an empty context is redrawn with the same C1
+        for key, value in q.items():
+            dist[key] += value / total / C
+    return dist
+
+
+def test_getRandomContext_hand_cases(sst_tiny):
+    sst_tiny._set_all_sentences([["good", "good"], ["the", "film"]])
+    random.seed(5)
+    seen = {(c, tuple(ctx)) for c, ctx in (sst_tiny.getRandomContext(5) for _ in range(200))}
+    assert seen == {("the", ("film",)), ("film", ("the",))}
+    sst_tiny._set_all_sentences([["film", "film", "good"]])
+    seen = {(c, tuple(ctx)) for c, ctx in (sst_tiny.getRandomContext(1) for _ in range(200))}
+    assert seen == {("film", ("good",)), ("good", ("film",))}
+
+
+def test_getRandomContext_uses_python_random_like_the_classic(sst_tiny):
+    sst_tiny._set_all_sentences([["the", "film", "is"], ["a", "film"]])
+    random.seed(11)
+    centre, context = sst_tiny.getRandomContext(1)
+    after = random.random()
+    random.seed(11)
+    sent = [["the", "film", "is"], ["a", "film"]][random.randint(0, 1)]
+    w = random.randint(0, len(sent) - 1)
+    assert (centre, context) == (sent[w], sent[max(0, w - 1):w] + sent[w + 1:w + 2])
+    assert random.random() == after
+
+
+def test_sample_windows_layout(sst_tiny):
+    sst_tiny._set_all_sentences(WINDOW_SENTENCES)
+    C = 3
+    support = {key for key in exact_window_distribution(
+        [[sst_tiny.tokens()[w] for w in s] for s in WINDOW_SENTENCES], C)}
+    centres, contexts = sst_tiny.sample_windows(np.random.default_rng(0), 5000, C)
+    assert centres.shape == (5000,) and contexts.shape == (5000, 2 * C)
+    assert centres.dtype == np.int64 and contexts.dtype == np.int64
+    n_valid = (contexts >= 0).sum(axis=1)
+    assert np.all(n_valid >= 1)
+    # valid entries first, then only -1
+    assert np.array_equal(contexts >= 0, np.arange(2 * C)[None, :] < n_valid[:, None])
+    for centre, row in zip(centres.tolist(), contexts.tolist()):
+        assert (centre, tuple(t for t in row if t >= 0)) in support
+
+
+def test_sample_windows_and_classic_match_the_exact_distribution(sst_tiny):
+    sst_tiny._set_all_sentences(WINDOW_SENTENCES)
+    tokens, C = sst_tiny.tokens(), 3
+    dist = exact_window_distribution([[tokens[w] for w in s] for s in WINDOW_SENTENCES], C)
+    keys = sorted(dist)
+    prob = np.array([dist[k] for k in keys])
+    assert abs(prob.sum() - 1) < 1e-12 and len(keys) > 30
+
+    n_fast = 200_000
+    centres, contexts = sst_tiny.sample_windows(np.random.default_rng(1), n_fast, C)
+    fast = Counter(zip(centres.tolist(), map(lambda r: tuple(t for t in r if t >= 0),
+                                              contexts.tolist())))
+    assert set(fast) <= set(keys)
+    stat = chi2_stat([fast[k] for k in keys], prob * n_fast)
+    assert stat < chi2_limit(len(keys) - 1), stat
+
+    n_classic = 20_000
+    random.seed(2)
+    classic = Counter()
+    for _ in range(n_classic):
+        centre, context = sst_tiny.getRandomContext(random.randint(1, C))
+        classic[(tokens[centre], tuple(tokens[w] for w in context))] += 1
+    assert set(classic) <= set(keys)
+    stat = chi2_stat([classic[k] for k in keys], prob * n_classic)
+    assert stat < chi2_limit(len(keys) - 1), stat
+
+
+def test_sample_windows_redraw_gives_up_when_no_window_exists(sst_tiny):
+    sst_tiny._set_all_sentences([["good", "good"]])
+    with pytest.raises(RuntimeError, match="non-empty context"):
+        sst_tiny.sample_windows(np.random.default_rng(0), 10, 2)
+
+
+# ---- negative sampling ---------------------------------------------------------------------
+def test_sampleTable_by_hand(tmp_path):
+    """Counts a: 1, b: 16, UNK: 1 -> weights 1, 8, 1 -> cumulative 1, 9, 10 (tablesize 10)."""
+    (tmp_path / "datasetSentences.txt").write_text(
+        "sentence_index\tsentence\n1\ta b b b b b b b b\n2\tb b b b b b b b\n")
+    ds = StanfordSentiment(tmp_path, tablesize=10)
+    assert ds.sampleTable().tolist() == [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
+    assert sample_table_reference([1, 16, 1], 10) == [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]
+
+
+def test_sampleTable_matches_classic_loop(sst_tiny):
+    table = sst_tiny.sampleTable()
+    assert table.shape == (1000,)
+    assert table.tolist() == sample_table_reference(TINY_FREQ, 1000)
+    counts = np.bincount(table, minlength=15)
+    share = np.array(TINY_FREQ) ** 0.75 / np.sum(np.array(TINY_FREQ) ** 0.75)
+    assert np.all(np.abs(counts - 1000 * share) <= 1.0)   # each token's share, up to rounding
+
+
+def test_sampleTokenIdx_uses_python_random(sst_tiny):
+    table = sst_tiny.sampleTable()
+    random.seed(4)
+    drawn = [sst_tiny.sampleTokenIdx() for _ in range(5)]
+    random.seed(4)
+    assert drawn == [int(table[random.randint(0, 999)]) for _ in range(5)]
+
+
+def test_sample_negatives_distribution_and_never_target(sst_tiny):
+    table = sst_tiny.sampleTable()
+    counts = np.bincount(table, minlength=15)
+    targets = np.repeat([1, 5, 14], 20_000)          # film (most frequent), ".", UNK
+    K = 5
+    negatives = sst_tiny.sample_negatives(np.random.default_rng(3), targets, K)
+    assert negatives.shape == (60_000, K) and negatives.dtype == np.int64
+    assert not np.any(negatives == targets[:, None])
+    for t in (1, 5, 14):
+        expected = counts / (1000 - counts[t])       # P(j | target t), j != t
+        expected[t] = 0
+        observed = np.bincount(negatives[targets == t].ravel(), minlength=15)
+        keep = expected > 0
+        stat = chi2_stat(observed[keep], expected[keep] * observed.sum())
+        assert stat < chi2_limit(keep.sum() - 1), (t, stat)
+
+    random.seed(6)                                   # the classic loop, same distribution
+    classic = []
+    for _ in range(20_000):
+        idx = sst_tiny.sampleTokenIdx()
+        while idx == 1:
+            idx = sst_tiny.sampleTokenIdx()
+        classic.append(idx)
+    expected = counts / (1000 - counts[1])
+    expected[1] = 0
+    observed = np.bincount(classic, minlength=15)
+    keep = expected > 0
+    assert observed[1] == 0
+    assert chi2_stat(observed[keep], expected[keep] * 20_000) < chi2_limit(keep.sum() - 1)
+
+
+# ---- errors --------------------------------------------------------------------------------
+def test_missing_folder_names_fetch_command(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nowhere.*bash get_datasets\.sh"):
+        StanfordSentiment(tmp_path / "nowhere")
+
+
+def test_missing_file_names_path_and_fetch_command(tmp_path):
+    d = tmp_path / "sst"
+    shutil.copytree(SST_TINY_DIR, d)
+    os.remove(d / "dictionary.txt")
+    ds = StanfordSentiment(d)
+    assert ds.numSentences() == 6
+    with pytest.raises(FileNotFoundError, match=r"dictionary\.txt.*bash get_datasets\.sh"):
+        ds.sent_labels()
+
+
+@pytest.mark.parametrize("name, line, content, method", [
+    ("datasetSentences.txt", 3, b"sentence_index\tsentence\n1\ta b\n7\tc d\n", "sentences"),
+    ("datasetSentences.txt", 1, b"index\tsentence\n1\ta b\n", "sentences"),
+    ("datasetSentences.txt", 2, b"sentence_index\tsentence\n1\tcaf\xc3\xa9\n", "sentences"),
+    ("dictionary.txt", 2, "The film .|14\nno bar here\n".encode(), "sent_labels"),
+    ("sentiment_labels.txt", 3, b"phrase ids|sentiment values\n0|0.5\n1|1.5\n", "sent_labels"),
+    ("sentiment_labels.txt", 2, b"phrase ids|sentiment values\nx|0.5\n", "sent_labels"),
+    ("datasetSplit.txt", 4, b"sentence_index,splitset_label\n1,1\n2,2\n3,4\n", "dataset_split"),
+    ("datasetSplit.txt", 2, b"sentence_index,splitset_label\n99,1\n", "dataset_split"),
+])
+def test_malformed_line_names_file_and_line(tmp_path, name, line, content, method):
+    d = tmp_path / "sst"
+    shutil.copytree(SST_TINY_DIR, d)
+    (d / name).write_bytes(content)
+    ds = StanfordSentiment(d)
+    with pytest.raises(DatasetFormatError, match=re.escape(f"{name}:{line}:")):
+        getattr(ds, method)()
+
+
+# ---- the real SST (skipped without data, failed under CI) ------------------------------------
+def test_real_counts(sst):
+    tokens = sst.tokens()
+    ids, offsets = sst.sentences_csr()
+    assert len(tokens) == 19_539
+    assert sst.numSentences() == 11_855
+    assert ids.size == 227_242 and offsets[-1] == 227_242
+    assert sst._wordcount == 227_243
+    assert tokens["UNK"] == 19_538 and sst.tokenfreq["UNK"] == 1
+    assert sum(sst.tokenfreq.values()) == 227_243
+    assert list(tokens)[:6] == ["the", "rock", "is", "destined", "to", "be"]
+
+
+def test_real_encoding_repaired(sst):
+    tokens = sst.tokens()
+    for word in ["cliché", "pokémon", "café", "brûlée", "schütte", f"8{NBSP}1\\/2"]:
+        assert word in tokens, word
+    assert not [w for w in tokens if "Ã" in w or "Â" in w]
+    assert [w for w in tokens if w != w.lower()] == ["UNK"]
+
+
+def test_real_splits_and_classes(sst):
+    train, test, dev = sst.dataset_split()
+    assert (len(train), len(dev), len(test)) == (8544, 1101, 2210)
+    expected = {  # observed; equal to the PTB tree root labels (see the test below)
+        "train": [1091, 2216, 1623, 2322, 1287],   # 8539: 8544 minus the 5 unlabelled
+        "dev": [139, 289, 229, 279, 165],
+        "test": [279, 633, 389, 510, 399],
+    }
+    for name, rows in [("train", sst.getTrainSentences()), ("dev", sst.getDevSentences()),
+                       ("test", sst.getTestSentences())]:
+        counts = np.bincount([cls for _, cls in rows], minlength=5).tolist()
+        assert counts == expected[name], name
+
+
+def test_real_missing_labels_warning():
+    from utils.treebank import DEFAULT_SST_PATH
+    from conftest import require_data
+    require_data(DEFAULT_SST_PATH, "SST data")
+    ds = StanfordSentiment()
+    with pytest.warns(MissingLabelWarning) as record:
+        labels = ds.sent_labels()
+    messages = [str(r.message) for r in record if issubclass(r.category, MissingLabelWarning)]
+    assert len(messages) == 1
+    assert "5 sentences" in messages[0] and "4803, 5678, 6179, 9097, 11532" in messages[0]
+    assert [i + 1 for i, v in enumerate(labels) if math.isnan(v)] == [4803, 5678, 6179, 9097, 11532]
+
+
+def test_real_known_sentences(sst):
+    s, labels = sst.sentences(), sst.sent_labels()
+    train = sst.getTrainSentences()
+    assert train[0] == (s[0], 3) and " ".join(s[0]).startswith("the rock is destined")
+    assert sst.getTestSentences()[0] == (["effective", "but", "too-tepid", "biopic"], 2)
+    assert sst.getTestSentences()[-1] == (["-lrb-", "u", "-rrb-", "nrelentingly", "stupid", "."], 0)
+    assert sst.getDevSentences()[0][1] == 3
+    assert " ".join(s[7440]) == "how do you spell cliché ?" and labels[7440] == 0.16667
+    assert sst.categorify(labels[7440]) == 0
+
+
+def test_real_classes_equal_ptb_root_labels(sst):
+    """Cross-check with trainDevTestTrees_PTB (in ../shared/datasets when it is there)."""
+    trees = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets",
+                         "trainDevTestTrees_PTB", "trees")
+    if not os.path.isdir(trees):
+        pytest.skip(f"PTB trees not found at {trees}")
+    labels = sst.sent_labels()
+    for split, name in [(0, "train"), (1, "test"), (2, "dev")]:
+        with open(os.path.join(trees, f"{name}.txt"), encoding="utf-8") as f:
+            roots = [int(line[1]) for line in f if line.strip()]
+        indices = sst.dataset_split()[split]
+        assert len(roots) == len(indices)
+        ours = [(sst.categorify(labels[i]), root) for i, root in zip(indices, roots)
+                if not math.isnan(labels[i])]
+        assert len(ours) == len(roots) - (5 if name == "train" else 0)
+        assert all(a == b for a, b in ours), name
+
+
+def test_real_subsample_one_copy_equals_reference(sst):
+    ids, offsets = sst.sentences_csr()
+    p = sst.rejectProb()
+    assert (p == 0).sum() > 10_000 and (p > 0).sum() > 100   # both branches are exercised
+    random.seed(8)
+    fast = SentenceList(*subsample(ids, offsets, p, copies=1), sst._revtokens)
+    after = random.random()
+    random.seed(8)
+    assert list(fast) == subsample_reference(sst.sentences(), sst.tokens(), p, copies=1)
+    assert random.random() == after
+
+
+def test_real_sample_table(sst):
+    table = sst.sampleTable()
+    assert table.shape == (1_000_000,)
+    freq = np.array([sst.tokenfreq[w] for w in sst._revtokens], dtype=float) ** 0.75
+    share = np.bincount(table, minlength=freq.size) / 1e6
+    assert table[0] == 0 and np.all(np.diff(table) >= 0)
+    assert np.allclose(share, freq / freq.sum(), atol=1.01e-6)
+
+
+def test_real_windows_match_classic_context_lengths(sst):
+    """Two-sample chi-square on (C1-free) context length: batched vs the classic loop."""
+    C = 5
+    state = random.getstate()
+    random.seed(9)
+    classic = np.bincount([len(sst.getRandomContext(random.randint(1, C))[1])
+                           for _ in range(20_000)], minlength=2 * C + 1)[1:]
+    random.setstate(state)
+    centres, contexts = sst.sample_windows(np.random.default_rng(9), 200_000, C)
+    fast = np.bincount((contexts >= 0).sum(axis=1), minlength=2 * C + 1)[1:]
+    keep = (classic + fast) > 0
+    a, b = classic[keep], fast[keep]
+    A, B = a.sum(), b.sum()
+    stat = np.sum((np.sqrt(B / A) * a - np.sqrt(A / B) * b) ** 2 / (a + b))
+    assert stat < chi2_limit(keep.sum() - 1), stat
+    assert not np.any(contexts == centres[:, None])
