@@ -1,0 +1,476 @@
+"""Question 3(f): train word vectors on the Stanford Sentiment Treebank.
+
+    python q3_run.py                 # the course's run: 40,000 iterations, in seconds
+    python q3_run.py --help          # every switch
+
+The defaults are the course's (dim 10, context 5, 10 negatives, batches of
+50 windows, step 0.3 halved every 20,000 iterations, skip-gram with negative
+sampling). Two training paths compute the same model:
+
+* the default **fast path** draws the windows and negative samples of
+  SAMPLE_CHUNK iterations at once with a ``numpy.random.Generator``
+  (``StanfordSentiment.sample_windows`` / ``sample_negatives``), evaluates a
+  whole minibatch with the batched word2vec (``q3_word2vec.word2vec_batch``)
+  and lets ``sgd`` apply the sparse gradient in place: one iteration touches
+  the few thousand rows of the batch, not the (2V, D) matrix;
+* ``--classic`` goes through the course's per-window
+  ``word2vec_sgd_wrapper`` (Python's ``random``, dense gradients): the same
+  distributions, another random stream, about 150-200x slower per iteration
+  (``bench/bench_train.py`` measures it).
+
+Seeding (``--seed S``, default 31415), in this order:
+
+1. ``random.seed(S)`` and ``np.random.seed(S)``, then the treebank is loaded
+   and its subsampled sentences (``allSentences``) and sampling table are
+   built at once, so they never depend on when training first asks for them;
+2. ``random.seed(S)`` and ``np.random.seed(S)`` again, then the initial
+   vectors: input ``(np.random.rand(V, dim) - 0.5) / dim``, output zeros,
+   stacked into one (2V, dim) matrix (the course's formula; the course seeds
+   NumPy with 9265 here, so its numbers differ from ours unless you pass
+   that seed to a copy of its script);
+3. the fast path's generator is ``np.random.default_rng(S)``.
+
+Checkpoints (``--checkpoint-dir``, default ``checkpoints/``) are written every
+``--save-every`` iterations and at the last one; a run that is stopped (even
+by a kill or a power cut) continues where its newest checkpoint left off when
+started again with the same command and ends with exactly the vectors of an
+uninterrupted run. Question 4 reads the final vectors with
+``q3_sgd.load_saved_params(checkpoint_dir)``.
+
+Outputs: ``q3_word_vectors.png`` (25 words projected to 2-D by an SVD of the
+centred input + output vectors) and ``q3_word_vectors.txt`` (input + output
+vectors in word2vec text format: a line "V D", then "word v1 ... vD").
+"""
+import argparse
+import random
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from q3_sgd import (CheckpointConfigError, TrainingDivergedError, atomic_write,
+                    load_saved_params, print_speed_progress, sgd)
+from q3_word2vec import (cbow, cbow_batch, negative_sample_targets, negSamplingCostAndGradient,
+                         skipgram, skipgram_batch, softmaxCostAndGradient, word2vec_batch,
+                         word2vec_sgd_wrapper)
+from utils.treebank import DatasetFormatError, StanfordSentiment
+
+# ---- hyper-parameters (the course's defaults) -----------------------------------
+ITERATIONS = 40000       # SGD iterations
+DIM = 10                 # word vector dimension D
+CONTEXT = 5              # C: windows have up to C words on each side (C1 = randint(1, C))
+NEGATIVES = 10           # K negative samples per target word
+BATCH = 50               # windows per iteration; cost and gradient are batch means
+STEP = 0.3               # initial SGD step, halved every q3_sgd.ANNEAL_EVERY iterations
+MODEL = "skipgram"
+LOSS = "negsample"
+SEED = 31415
+SAVE_EVERY = 5000        # the course's SAVE_PARAMS_EVERY
+PRINT_EVERY = 1000       # progress lines (40 for the default run)
+SMOOTH_EVERY = 10        # the smoothed cost is updated every 10 iterations, as the course's run did
+SAMPLE_CHUNK = 500       # iterations whose windows and negatives are drawn in one go (fast path)
+COST_SANITY = 10.0       # a default run should end at or below this smoothed cost (course: 9.6-9.8)
+CHECKPOINT_DIR = "checkpoints"
+VECTORS_OUT = "q3_word_vectors.txt"
+PLOT_OUT = "q3_word_vectors.png"
+
+# the words the course plots
+VISUALIZE_WORDS = ["the", "a", "an", ",", ".", "?", "!", "``", "''", "--",
+                   "good", "great", "cool", "brilliant", "wonderful", "well", "amazing",
+                   "worth", "sweet", "enjoyable", "boring", "bad", "waste", "dumb", "annoying"]
+
+CLASSIC_MODELS = {"skipgram": skipgram, "cbow": cbow}
+BATCH_MODELS = {"skipgram": skipgram_batch, "cbow": cbow_batch}
+CLASSIC_LOSSES = {"negsample": negSamplingCostAndGradient, "softmax": softmaxCostAndGradient}
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show "(default: ...)" for real values only, not for switches or unset options."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(
+        prog="q3_run.py",
+        description="Train word2vec vectors on the Stanford Sentiment Treebank (CS224n "
+                    "assignment 1, question 3). Defaults are the course's settings; a run "
+                    "resumes from its newest checkpoint when started again.",
+        formatter_class=_HelpFormatter)
+    g = p.add_argument_group("model")
+    g.add_argument("--iterations", type=int, default=ITERATIONS, help="SGD iterations in total")
+    g.add_argument("--dim", type=int, default=DIM, help="word vector dimension")
+    g.add_argument("--context", type=int, default=CONTEXT,
+                   help="maximum context size C (words on each side of the centre)")
+    g.add_argument("--negatives", type=int, default=NEGATIVES,
+                   help="negative samples K per target (with --loss negsample)")
+    g.add_argument("--batch", type=int, default=BATCH, help="windows per SGD iteration")
+    g.add_argument("--step", type=float, default=STEP,
+                   help="initial step, halved every 20000 iterations")
+    g.add_argument("--model", choices=sorted(CLASSIC_MODELS), default=MODEL,
+                   help="skip-gram predicts the context from the centre word, CBOW the centre "
+                        "from the summed context")
+    g.add_argument("--loss", choices=sorted(CLASSIC_LOSSES), default=LOSS,
+                   help="negative sampling or the full softmax (slow: every output vector)")
+    g.add_argument("--seed", type=int, default=SEED,
+                   help="seed of Python's random and NumPy's global state (set before loading "
+                        "the data and again before the initial vectors) and of the fast path's "
+                        "np.random.default_rng")
+    g = p.add_argument_group("checkpoints and output")
+    g.add_argument("--checkpoint-dir", default=CHECKPOINT_DIR,
+                   help="folder of the saved_params_<iter>.npz checkpoints")
+    g.add_argument("--save-every", type=int, default=SAVE_EVERY,
+                   help="iterations between checkpoints (one is always written at the end)")
+    g.add_argument("--print-every", type=int, default=PRINT_EVERY,
+                   help="iterations between progress lines")
+    g.add_argument("--fresh", action="store_true",
+                   help="delete the checkpoints in --checkpoint-dir and start at iteration 0")
+    g.add_argument("--classic", action="store_true",
+                   help="train through the course's per-window word2vec_sgd_wrapper "
+                        "(slow, for comparison)")
+    g.add_argument("--no-plot", action="store_true", help="do not write the plot (--plot-out)")
+    g.add_argument("--plot-out", default=PLOT_OUT, help="path of the 2-D plot of 25 words")
+    g.add_argument("--vectors-out", default=VECTORS_OUT,
+                   help="word2vec text file of the input + output vectors")
+    g.add_argument("--data", default=None,
+                   help="SST folder (default: utils/datasets/stanfordSentimentTreebank)")
+    args = p.parse_args(argv)
+    for name in ("iterations", "dim", "context", "negatives", "batch", "save_every",
+                 "print_every"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if not args.step > 0:
+        p.error(f"--step must be positive, got {args.step}")
+    return args
+
+
+# ---- the fast path's sampler ----------------------------------------------------
+class BatchSampler:
+    """Windows and negative samples for SGD, drawn SAMPLE_CHUNK iterations at a time.
+
+    ``next_batch()`` returns the arrays of one iteration: centres (batch,),
+    contexts (batch, 2C) padded with -1 and negatives — (P, K) for skip-gram
+    (one row per valid context entry, the order of ``contexts[contexts >= 0]``),
+    (batch, K) for CBOW, None for the softmax loss.
+
+    Its state for checkpoints (``get_state``/``set_state``) is the Generator's
+    state at the start of the current chunk plus the number of batches used
+    from it: restoring redraws the chunk and skips those batches, so a resumed
+    run sees exactly the batches an uninterrupted one would.
+    """
+
+    def __init__(self, dataset, rng, batch, C, K, model, negsample, chunk=SAMPLE_CHUNK):
+        self.dataset, self.rng = dataset, rng
+        self.batch, self.C, self.K, self.chunk = batch, C, K, chunk
+        self.model, self.negsample = model, negsample
+        self._start_state = rng.bit_generator.state
+        self._pos = 0            # batches used from the current chunk
+        self._arrays = None      # None: draw (or redraw) the chunk at the next call
+
+    def get_state(self):
+        """JSON-compatible state: the Generator's state at the chunk start, batches used."""
+        return {"chunk_start": self._start_state, "used": self._pos}
+
+    def set_state(self, state):
+        """Go back to a `get_state` result (the chunk is redrawn at the next call)."""
+        self.rng.bit_generator.state = state["chunk_start"]
+        self._start_state = state["chunk_start"]
+        self._pos = int(state["used"])
+        self._arrays = None
+
+    def _draw(self):
+        """Draw one chunk: windows, then negatives, from the Generator."""
+        self._start_state = self.rng.bit_generator.state
+        n = self.chunk * self.batch
+        centres, contexts = self.dataset.sample_windows(self.rng, n, self.C)  # (n,), (n, 2C)
+        if self.negsample:
+            targets = negative_sample_targets(self.model, centres, contexts)
+            # (len(targets), K): one row of negatives per target
+            negatives = self.dataset.sample_negatives(self.rng, targets, self.K)
+            if self.model is skipgram_batch:
+                per_window = (contexts >= 0).sum(axis=1)                       # (n,)
+                per_batch = per_window.reshape(self.chunk, self.batch).sum(axis=1)
+            else:
+                per_batch = np.full(self.chunk, self.batch)
+            bounds = np.concatenate(([0], np.cumsum(per_batch))).tolist()     # (chunk + 1,)
+        else:
+            negatives, bounds = None, None
+        self._arrays = (centres, contexts, negatives, bounds)
+
+    def next_batch(self):
+        if self._arrays is None:
+            self._draw_keep_position()
+        elif self._pos == self.chunk:
+            self._draw()
+            self._pos = 0
+        centres, contexts, negatives, bounds = self._arrays
+        i, b = self._pos, self.batch
+        self._pos += 1
+        neg = None if negatives is None else negatives[bounds[i]:bounds[i + 1]]
+        return centres[i * b:(i + 1) * b], contexts[i * b:(i + 1) * b], neg
+
+    def _draw_keep_position(self):
+        used = self._pos
+        self._draw()
+        if used == self.chunk:   # the restored chunk was used up: go on with the next one
+            self._draw()
+            used = 0
+        self._pos = used
+
+
+def make_fast_f(sampler, model, batch):
+    """Cost and sparse gradient of one minibatch, as means over its windows (as the classic)."""
+    inv_batch = 1.0 / batch
+
+    def f(wordVectors):
+        centres, contexts, negatives = sampler.next_batch()
+        cost, grad = word2vec_batch(model, centres, contexts, wordVectors, negatives)
+        # in place: word2vec_batch made grad.values for this call only (saves a copy per iteration)
+        np.multiply(grad.values, inv_batch, out=grad.values)
+        return cost * inv_batch, grad
+    return f
+
+
+def make_classic_f(model, tokens, dataset, C, loss, K):
+    """The course's per-window route: word2vec_sgd_wrapper with its global BATCH_SIZE."""
+    if loss is negSamplingCostAndGradient:
+        def cost_fn(predicted, target, outputVectors, ds):
+            return negSamplingCostAndGradient(predicted, target, outputVectors, ds, K)
+    else:
+        cost_fn = loss
+
+    def f(wordVectors):
+        return word2vec_sgd_wrapper(model, tokens, wordVectors, dataset, C, cost_fn)
+    return f
+
+
+# ---- set-up ----------------------------------------------------------------------
+def seed_all(seed):
+    """Seed Python's random and NumPy's global RandomState."""
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def load_dataset(path=None):
+    """The treebank with its subsampled sentences and sampling table built now."""
+    dataset = StanfordSentiment(path) if path else StanfordSentiment()
+    tokens = dataset.tokens()
+    dataset.allSentences()
+    dataset.sampleTable()
+    return dataset, tokens
+
+
+def initial_vectors(V, dim):
+    """(2V, dim): input vectors (rand - 0.5) / dim on top of zero output vectors."""
+    return np.concatenate(((np.random.rand(V, dim) - 0.5) / dim,   # (V, dim) in [-0.5/dim, 0.5/dim)
+                           np.zeros((V, dim))), axis=0)
+
+
+def words_by_index(tokens):
+    """List of the words in index order (tokens maps word -> index 0..V-1)."""
+    words = [None] * len(tokens)
+    for w, i in tokens.items():
+        words[i] = w
+    return words
+
+
+# ---- outputs ---------------------------------------------------------------------
+def write_word2vec_text(path, words, vectors):
+    """Write `vectors` (V, D) as word2vec text ("V D" then "word v1 ... vD"), atomically."""
+    V, D = vectors.shape
+    if len(words) != V:
+        raise ValueError(f"write_word2vec_text: {len(words)} words for {V} vectors")
+    body = np.char.add(np.array(words, dtype=str), " ")
+    rows = [" ".join(f"{v:.9g}" for v in row) for row in vectors.tolist()]
+
+    def write(fh):
+        fh.write(f"{V} {D}\n")
+        fh.writelines(f"{w}{r}\n" for w, r in zip(body.tolist(), rows))
+    atomic_write(path, write, binary=False)
+
+
+def read_word2vec_text(path):
+    """(words list, vectors (V, D)) from a word2vec text file; errors name the line."""
+    with open(path, encoding="utf-8") as fh:
+        header = fh.readline().split()
+        if len(header) != 2:
+            raise ValueError(f"{path}:1: expected 'V D', got {' '.join(header)!r}")
+        V, D = int(header[0]), int(header[1])
+        words, vectors = [], np.empty((V, D))
+        for lineno, line in enumerate(fh, start=2):
+            parts = line.rstrip("\n").split(" ")
+            if len(parts) != D + 1:
+                raise ValueError(f"{path}:{lineno}: expected a word and {D} numbers, "
+                                 f"got {len(parts)} fields")
+            if len(words) == V:
+                raise ValueError(f"{path}:{lineno}: more than the {V} vectors announced")
+            vectors[len(words)] = [float(v) for v in parts[1:]]
+            words.append(parts[0])
+    if len(words) != V:
+        raise ValueError(f"{path}: {len(words)} vectors, the header announced {V}")
+    return words, vectors
+
+
+def plot_word_vectors(path, tokens, vectors, words=VISUALIZE_WORDS):
+    """Save the 2-D SVD projection of the centred vectors of `words` (those in `tokens`).
+
+    Parameters
+    ----------
+    vectors : ndarray, shape (V, D)
+        Input + output vectors.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [w for w in words if w in tokens]
+    if len(shown) < 2:
+        raise ValueError(f"plot_word_vectors: only {len(shown)} of the words to plot are in "
+                         "the vocabulary")
+    X = vectors[[tokens[w] for w in shown]]              # (n, D)
+    X = X - X.mean(axis=0)                              # centred
+    _, _, Vt = np.linalg.svd(X, full_matrices=False)     # X = U S Vt; rows of Vt: directions
+    coord = X @ Vt[:2].T                                # (n, D) @ (D, 2) -> (n, 2)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ax.scatter(coord[:, 0], coord[:, 1], s=0)
+    for (x, y), w in zip(coord, shown):
+        ax.text(x, y, w, ha="center", va="center",
+                bbox=dict(facecolor="green", alpha=0.1, edgecolor="none"))
+    pad = 0.1 * (np.ptp(coord, axis=0) + 1e-12)
+    ax.set_xlim(coord[:, 0].min() - pad[0], coord[:, 0].max() + pad[0])
+    ax.set_ylim(coord[:, 1].min() - pad[1], coord[:, 1].max() + pad[1])
+    ax.set_xlabel("first principal direction")
+    ax.set_ylabel("second principal direction")
+    ax.set_title("SST word vectors (input + output), 2-D SVD projection")
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=100))
+    plt.close(fig)
+    return shown
+
+
+# ---- main ------------------------------------------------------------------------
+def train(args):
+    """Load the data, train (resuming from a checkpoint if there is one), return a summary.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From `parse_args`.
+
+    Returns
+    -------
+    summary : dict
+        ``startup`` (s: loading SST, tables, initial vectors), ``train_time`` and
+        ``train_cpu`` (s, wall and CPU), ``start_iteration`` (0 or the resumed
+        checkpoint's), ``iterations``, ``expcost`` (final smoothed cost or None),
+        ``wordVectors`` ((2V, D) input rows then output rows), ``tokens``, ``V``.
+    """
+    t_start = time.perf_counter()
+    seed_all(args.seed)
+    dataset, tokens = load_dataset(args.data)
+    V = len(tokens)
+    seed_all(args.seed)
+    wordVectors = initial_vectors(V, args.dim)            # (2V, dim)
+    negsample = args.loss == "negsample"
+    config = {"vocab_size": V, "dim": args.dim, "context": args.context, "batch": args.batch,
+              "negatives": args.negatives if negsample else None, "model": args.model,
+              "loss": args.loss, "seed": args.seed,
+              "path": "classic" if args.classic else "fast",
+              "sample_chunk": None if args.classic else SAMPLE_CHUNK}
+    if args.classic:
+        import q3_word2vec
+        if q3_word2vec.BATCH_SIZE != args.batch:
+            q3_word2vec.BATCH_SIZE = args.batch      # the wrapper's batch is a module constant
+        f = make_classic_f(CLASSIC_MODELS[args.model], tokens, dataset, args.context,
+                           CLASSIC_LOSSES[args.loss], args.negatives)
+        generators = []
+    else:
+        rng = np.random.default_rng(args.seed)
+        model = BATCH_MODELS[args.model]
+        sampler = BatchSampler(dataset, rng, args.batch, args.context, args.negatives, model,
+                               negsample)
+        f = make_fast_f(sampler, model, args.batch)
+        generators = [sampler]
+    startup = time.perf_counter() - t_start
+    print(f"SST: {V} tokens, {dataset.numSentences()} sentences; start-up {startup:.2f} s; "
+          f"training {args.model} / {args.loss}, dim {args.dim}, "
+          f"{'classic per-window' if args.classic else 'batched sparse'} path", flush=True)
+
+    start_iter = load_saved_params_quiet(args.checkpoint_dir) if not args.fresh else 0
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    wordVectors = sgd(f, wordVectors, args.step, args.iterations, None, True, args.print_every,
+                      checkpoint_dir=args.checkpoint_dir, save_every=args.save_every,
+                      smooth_every=SMOOTH_EVERY, config=config, generators=generators,
+                      progress=print_speed_progress, fresh=args.fresh)
+    train_time, train_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    iteration, final, state = load_saved_params(args.checkpoint_dir)
+    if iteration != args.iterations or not np.array_equal(final, wordVectors):
+        raise RuntimeError(f"the final checkpoint in {args.checkpoint_dir} is not the trained "
+                           f"vectors (iteration {iteration}); was the folder changed meanwhile?")
+    return {"startup": startup, "train_time": train_time, "train_cpu": train_cpu,
+            "start_iteration": start_iter,
+            "iterations": args.iterations, "expcost": state["expcost"],
+            "wordVectors": wordVectors, "tokens": tokens, "V": V}
+
+
+def load_saved_params_quiet(checkpoint_dir):
+    """Iteration of the checkpoint sgd will resume from (0 if none), for the summary only."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_saved_params(checkpoint_dir)[0]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        result = train(args)
+    except (CheckpointConfigError, TrainingDivergedError) as err:
+        print(f"q3_run.py: {err}", file=sys.stderr)
+        return 2 if isinstance(err, CheckpointConfigError) else 1
+    except KeyboardInterrupt:
+        print(f"\nq3_run.py: interrupted. Run the same command again to continue from the "
+              f"newest checkpoint in {args.checkpoint_dir}.", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, DatasetFormatError) as err:   # missing or malformed data files
+        print(f"q3_run.py: {err}", file=sys.stderr)
+        return 1
+
+    done = result["iterations"] - result["start_iteration"]
+    cost = result["expcost"]
+    if done == 0:
+        print(f"training: already complete ({result['iterations']} iterations in "
+              f"{args.checkpoint_dir}); --fresh trains again")
+    else:
+        rate = done / result["train_time"] if result["train_time"] > 0 else float("inf")
+        print(f"training: {done} iterations in {result['train_time']:.1f} s ({rate:,.0f} it/s)"
+              + (f", resumed at iteration {result['start_iteration']}"
+                 if result["start_iteration"] else ""))
+    course_setting = ((args.model, args.loss, args.context, args.negatives, args.batch)
+                      == (MODEL, LOSS, CONTEXT, NEGATIVES, BATCH) and args.iterations >= ITERATIONS)
+    if cost is None:
+        print("sanity: no smoothed cost yet (fewer iterations than the smoothing period)")
+    elif not course_setting:
+        print(f"final smoothed cost {cost:.4f} (the course's 9.6-9.8 reference is for the default "
+              f"{MODEL}/{LOSS} run of {ITERATIONS} iterations)")
+    elif cost <= COST_SANITY:
+        print(f"sanity: final smoothed cost {cost:.4f} <= {COST_SANITY:g} "
+              "(the course's runs end at 9.6-9.8)  OK")
+    else:
+        print(f"sanity: final smoothed cost {cost:.4f} > {COST_SANITY:g}, higher than the course's "
+              "9.6-9.8: check the step, the data and the changes to the code")
+    words = words_by_index(result["tokens"])
+    W = result["V"]
+    summed = result["wordVectors"][:W] + result["wordVectors"][W:]     # (V, D) input + output
+    write_word2vec_text(args.vectors_out, words, summed)
+    print(f"wrote {args.vectors_out} ({W} x {summed.shape[1]}, word2vec text format)")
+    if not args.no_plot:
+        plot_word_vectors(args.plot_out, result["tokens"], summed)
+        print(f"wrote {args.plot_out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
