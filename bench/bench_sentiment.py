@@ -1,0 +1,171 @@
+"""Benchmark of question 4: the regularization sweep of q4_sentiment.py.
+
+Targets (issue "Question 4"), checked here, exit status 1 on a miss:
+  * ``python q4_sentiment.py --pretrained`` and ``--yourvectors``, end to end
+    (loading, the full default sweep, plots): <= 60 s each on this 2-core machine;
+  * every model of the sweep ends within 1e-4 of the objective that the same
+    optimiser reaches when it runs on until J stops decreasing (here on the full
+    training set, every value of the grid).
+
+Timings here are noisy, so the sweep is also put in relation to the classic
+route measured in the same process: the course's fixed-step ``sgd`` (10,000
+iterations per value of the grid, extrapolated from a shorter run), with the
+course's step 3.0 and with the safe step 1/L of gradient descent.
+
+    python bench/bench_sentiment.py
+
+Needs the data (``bash get_datasets.sh``). For --yourvectors it uses the newest
+checkpoint in checkpoints/ or, if there is none, trains the default vectors
+into a temporary folder first (``python q3_run.py``, about 15-20 s).
+Exit status: 0 all targets met, 1 a target missed, 2 something needed is missing.
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # as q4_sentiment.py does when run
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import numpy as np  # noqa: E402
+
+import q4_sentiment as qs  # noqa: E402
+from q4_softmaxreg import fit_softmax_regression, softmax_wrapper  # noqa: E402
+
+# ---- targets and settings ---------------------------------------------------------------
+MAX_SECONDS = 60.0          # end-to-end run of q4_sentiment.py, either option
+MAX_OBJECTIVE_GAP = 1e-4    # J(ours) - J(run until J stops decreasing)
+CLASSIC_STEP = 3.0          # the course's q4: sgd(..., weights, 3.0, 10000, PRINT_EVERY=100)
+CLASSIC_ITERATIONS = 10000
+CLASSIC_MEASURED = 1000     # iterations actually run; the cost per iteration is constant
+
+
+def run_script(args, label):
+    """Time ``python q4_sentiment.py <args>`` in a temp folder; returns (seconds, sweep_s, last)."""
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "q4_sentiment.py"), *args,
+                               "--out-dir", out], cwd=ROOT, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        print(f"{label}: q4_sentiment.py failed (exit {proc.returncode}):\n{proc.stderr.strip()}")
+        return None
+    lines = proc.stdout.strip().splitlines()
+    sweep = float(re.search(r"iterations, ([\d.]+) s;", proc.stdout).group(1))
+    return seconds, sweep, lines[-1]
+
+
+def ensure_checkpoint(tmp):
+    """Folder holding a final q3_run.py checkpoint: checkpoints/ or a fresh default run in tmp."""
+    from q3_sgd import list_checkpoints
+    default = os.path.join(ROOT, qs.DEFAULT_CHECKPOINT_DIR)
+    if list_checkpoints(default):
+        return default
+    print("no checkpoint in checkpoints/: training the default vectors (python q3_run.py) ...")
+    ck = os.path.join(tmp, "checkpoints")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "q3_run.py"), "--checkpoint-dir", ck,
+                           "--no-plot", "--vectors-out", os.path.join(tmp, "vectors.txt"),
+                           "--print-every", "100000"], cwd=tmp, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(f"q3_run.py failed:\n{proc.stderr.strip()}")
+        return None
+    return ck
+
+
+def objective_gaps(train, regs):
+    """Largest J(ours) - J(long run) over the warm-started grid (same starting points)."""
+    X, y = train
+    worst, W = 0.0, None
+    for reg in np.sort(regs)[::-1]:
+        _, long = fit_softmax_regression(X, y, reg, weights0=W, rel_tol=0.0, max_iter=3000)
+        W, info = fit_softmax_regression(X, y, reg, weights0=W)
+        worst = max(worst, info["cost"] - long["cost"])
+    return worst
+
+
+def classic_route(train, reg, our_cost, step):
+    """Seconds an iteration of fixed-step full-batch descent; its J minus ours at the end."""
+    X, y = train
+    W = np.zeros((X.shape[1], len(qs.CLASS_NAMES)))
+    start = time.perf_counter()
+    for _ in range(CLASSIC_MEASURED):   # what q3_sgd.sgd does per iteration, without printing
+        cost, grad = softmax_wrapper(X, y, W, reg)
+        W = W - step * grad
+    per_iter = (time.perf_counter() - start) / CLASSIC_MEASURED
+    final = softmax_wrapper(X, y, W, reg)[0]
+    return per_iter, final - our_cost
+
+
+def main():
+    from utils.glove import DEFAULT_GLOVE_PATH
+    from utils.treebank import DEFAULT_SST_PATH
+    for path in (DEFAULT_SST_PATH, DEFAULT_GLOVE_PATH):
+        if not os.path.exists(path):
+            print(f"missing {path}: run `bash get_datasets.sh` first")
+            return 2
+    failures = []
+    print(f"machine: {os.cpu_count()} cores; "
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
+
+    # 1. in process: the sweep on GloVe, its optimality, and the classic route for comparison
+    dataset = qs._load_dataset()
+    splits = qs._splits(dataset)
+    known, vectors = qs.glove_vectors(dataset.tokens())
+    feats = qs._featurise(splits, known, vectors)
+    regs = qs.REGULARIZATION
+    start = time.perf_counter()
+    result = qs.sweep_regularization(feats["train"], feats["dev"], feats["test"], regs)
+    sweep_s = time.perf_counter() - start
+    b = result["best"]
+    print(f"GloVe sweep in process, no intercept: {len(regs)} models, "
+          f"{int(result['iterations'].sum())} L-BFGS iterations, {sweep_s:.2f} s "
+          f"({sweep_s / len(regs) * 1000:.1f} ms a model)")
+    gap = objective_gaps(feats["train"], regs)
+    print(f"largest objective gap to a run until J stops decreasing: {gap:.2e} "
+          f"(target <= {MAX_OBJECTIVE_GAP:g})")
+    if not gap <= MAX_OBJECTIVE_GAP:
+        failures.append(f"objective gap {gap:.2e} > {MAX_OBJECTIVE_GAP:g}")
+    X_train = feats["train"][0]
+    # softmax cross-entropy has Hessian <= 0.5 X^T X / N (x) I: 1/L is the safe fixed step
+    L = 0.5 * np.linalg.eigvalsh(X_train.T @ X_train / len(X_train))[-1] + regs[b]
+    for name, step in (("course's step", CLASSIC_STEP), ("safe step 1/L", 1.0 / L)):
+        per_iter, classic_gap = classic_route(feats["train"], regs[b], result["cost"][b], step)
+        classic_model = per_iter * CLASSIC_ITERATIONS
+        print(f"classic fixed-step descent, {name} {step:.3g} (reg {regs[b]:.2e}): "
+              f"{per_iter * 1000:.2f} ms an iteration -> {CLASSIC_ITERATIONS} iterations "
+              f"{classic_model:.1f} s a model, {classic_model * len(regs):.0f} s for the grid; "
+              f"after {CLASSIC_MEASURED} iterations J is {classic_gap:.2e} above ours")
+    print(f"ratio classic grid / our sweep: {classic_model * len(regs) / sweep_s:.0f}x")
+
+    # 2. end to end, as a user runs it
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [("--pretrained", ["--pretrained"])]
+        ck = ensure_checkpoint(tmp)
+        if ck is None:
+            failures.append("no checkpoint for --yourvectors")
+        else:
+            runs.append(("--yourvectors", ["--yourvectors", "--checkpoint-dir", ck]))
+        for label, args in runs:
+            timed = run_script(args, label)
+            if timed is None:
+                failures.append(f"{label}: the script failed")
+                continue
+            seconds, sweep, last = timed
+            ok = seconds <= MAX_SECONDS
+            print(f"python q4_sentiment.py {label}: {seconds:.1f} s end to end "
+                  f"(sweep {sweep:.1f} s), target <= {MAX_SECONDS:g} s "
+                  f"{'OK' if ok else 'MISSED'}; {last}")
+            if not ok:
+                failures.append(f"{label}: {seconds:.1f} s > {MAX_SECONDS:g} s")
+    if failures:
+        print("FAILED: " + "; ".join(failures))
+        return 1
+    print("all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
