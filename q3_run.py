@@ -9,14 +9,21 @@ sampling). Two training paths compute the same model:
 
 * the default **fast path** draws the windows and negative samples of
   SAMPLE_CHUNK iterations at once with a ``numpy.random.Generator``
-  (``StanfordSentiment.sample_windows`` / ``sample_negatives``), evaluates a
-  whole minibatch with the batched word2vec (``q3_word2vec.word2vec_batch``)
-  and lets ``sgd`` apply the sparse gradient in place: one iteration touches
-  the few thousand rows of the batch, not the (2V, D) matrix;
+  (``StanfordSentiment.sample_windows`` / ``sample_negatives``) and, for
+  skip-gram with negative sampling, precomputes everything about those
+  minibatches that does not depend on the parameters (which rows each one
+  reads and writes: ``q3_word2vec.prepare_skipgram_negsample``). A worker
+  process does this ahead of training, on the other CPU core
+  (``utils.prefetch``; ``--no-worker`` keeps it in this process, same
+  results). An iteration then costs one gather, the shared negative-sampling
+  loss (``q3_word2vec.skipgram_negsample_fast``) and one in-place scatter of
+  the sparse gradient by ``sgd``: it touches the few thousand rows of the
+  batch, not the (2V, D) matrix. CBOW and the softmax loss use the batched
+  ``q3_word2vec.word2vec_batch`` on the drawn windows;
 * ``--classic`` goes through the course's per-window
   ``word2vec_sgd_wrapper`` (Python's ``random``, dense gradients): the same
-  distributions, another random stream, about 150-200x slower per iteration
-  (``bench/bench_train.py`` measures it).
+  distributions, another random stream, a few hundred times slower per
+  iteration (``bench/bench_train.py`` measures it).
 
 Seeding (``--seed S``, default 31415), in this order:
 
@@ -28,7 +35,9 @@ Seeding (``--seed S``, default 31415), in this order:
    stacked into one (2V, dim) matrix (the course's formula; the course seeds
    NumPy with 9265 here, so its numbers differ from ours unless you pass
    that seed to a copy of its script);
-3. the fast path's generator is ``np.random.default_rng(S)``.
+3. the fast path's generator is ``np.random.default_rng(S)``; chunk k of
+   SAMPLE_CHUNK iterations is drawn from the state chunk k-1 left it in, in
+   the worker or not, so the run depends only on the seed and the settings.
 
 Checkpoints (``--checkpoint-dir``, default ``checkpoints/``) are written every
 ``--save-every`` iterations and at the last one; a run that is stopped (even
@@ -51,9 +60,13 @@ import numpy as np
 
 from q3_sgd import (CheckpointConfigError, TrainingDivergedError, atomic_write,
                     load_saved_params, print_speed_progress, sgd)
-from q3_word2vec import (cbow, cbow_batch, negative_sample_targets, negSamplingCostAndGradient,
-                         skipgram, skipgram_batch, softmaxCostAndGradient, word2vec_batch,
+from q3_word2vec import (PreparedChunk, cbow, cbow_batch,
+                         negative_sample_targets, negSamplingCostAndGradient,
+                         prepare_skipgram_negsample, skipgram, skipgram_batch,
+                         skipgram_negsample_fast, softmaxCostAndGradient, word2vec_batch,
                          word2vec_sgd_wrapper)
+from utils.prefetch import Prefetcher
+from utils.sparse import pair_layout
 from utils.treebank import DatasetFormatError, StanfordSentiment
 
 # ---- hyper-parameters (the course's defaults) -----------------------------------
@@ -69,7 +82,9 @@ SEED = 31415
 SAVE_EVERY = 5000        # the course's SAVE_PARAMS_EVERY
 PRINT_EVERY = 1000       # progress lines (40 for the default run)
 SMOOTH_EVERY = 10        # the smoothed cost is updated every 10 iterations, as the course's run did
-SAMPLE_CHUNK = 500       # iterations whose windows and negatives are drawn in one go (fast path)
+SAMPLE_CHUNK = 50        # iterations drawn (and prepared) in one go on the fast path: amortises the
+                         # draws; 3 chunks in flight hold ~15 MB of index arrays
+CHUNK_BYTES = 32 << 20   # fewer iterations per chunk if its arrays could exceed this (large settings)
 COST_SANITY = 10.0       # a default run should end at or below this smoothed cost (course: 9.6-9.8)
 CHECKPOINT_DIR = "checkpoints"
 VECTORS_OUT = "q3_word_vectors.txt"
@@ -132,6 +147,9 @@ def parse_args(argv=None):
     g.add_argument("--classic", action="store_true",
                    help="train through the course's per-window word2vec_sgd_wrapper "
                         "(slow, for comparison)")
+    g.add_argument("--no-worker", action="store_true",
+                   help="draw the batches in the training process instead of a worker process "
+                        "running ahead of it (slower; the results are the same)")
     g.add_argument("--no-plot", action="store_true", help="do not write the plot (--plot-out)")
     g.add_argument("--plot-out", default=PLOT_OUT, help="path of the 2-D plot of 25 words")
     g.add_argument("--vectors-out", default=VECTORS_OUT,
@@ -150,81 +168,183 @@ def parse_args(argv=None):
 
 # ---- the fast path's sampler ----------------------------------------------------
 class BatchSampler:
-    """Windows and negative samples for SGD, drawn SAMPLE_CHUNK iterations at a time.
+    """Windows and negative samples for SGD, drawn `chunk` iterations at a time.
 
-    ``next_batch()`` returns the arrays of one iteration: centres (batch,),
-    contexts (batch, 2C) padded with -1 and negatives — (P, K) for skip-gram
-    (one row per valid context entry, the order of ``contexts[contexts >= 0]``),
-    (batch, K) for CBOW, None for the softmax loss.
+    Chunk k is drawn from the Generator in the state chunk k-1 left it in
+    (``StanfordSentiment.sample_windows`` for ``chunk * batch`` windows, then
+    ``sample_negatives`` for their targets), so the batches depend only on
+    the seed and the settings, never on timing or on where they were drawn.
+
+    Two kinds of chunks:
+
+    * raw: ``next_batch()`` returns the arrays of one iteration: centres
+      (batch,), contexts (batch, 2C) padded with -1 and negatives -- (P, K)
+      for skip-gram (one row per valid context entry, the order of
+      ``contexts[contexts >= 0]``), (batch, K) for CBOW, None for the softmax
+      loss;
+    * prepared (``prepare_for=(W, D)``, skip-gram with negative sampling
+      only): the chunk is also turned into the index arrays of
+      ``q3_word2vec.prepare_skipgram_negsample`` and ``next_prepared()``
+      returns one iteration's ``SkipgramPrepared``; this is all the work of an
+      iteration that does not depend on the parameters.
+
+    With ``prefetch=True`` the chunks are drawn (and prepared) ahead in a
+    worker process (``utils.prefetch``), in parallel with training; the
+    chunks are the same as without it. Call `close` at the end (it stops
+    the worker).
 
     Its state for checkpoints (``get_state``/``set_state``) is the Generator's
     state at the start of the current chunk plus the number of batches used
     from it: restoring redraws the chunk and skips those batches, so a resumed
     run sees exactly the batches an uninterrupted one would.
+
+    Parameters
+    ----------
+    dataset : StanfordSentiment (or any object with its ``sample_windows`` / ``sample_negatives``)
+    rng : numpy.random.Generator
+    batch, C, K : int
+        Windows per iteration, largest half-width, negatives per target.
+    model : `skipgram_batch` or `cbow_batch`
+    negsample : bool
+        Draw negatives (negative-sampling loss) or not (softmax).
+    chunk : int or None
+        Iterations per chunk; None: `default_chunk` (SAMPLE_CHUNK for the course's settings).
+        It fixes the random stream, so a checkpoint records it.
+    prepare_for : (W, D) or None
+        Vocabulary size and vector dimension the prepared index arrays are for.
+    prefetch : bool
+        Draw chunks ahead in a worker process where the OS allows it.
     """
 
-    def __init__(self, dataset, rng, batch, C, K, model, negsample, chunk=SAMPLE_CHUNK):
+    def __init__(self, dataset, rng, batch, C, K, model, negsample, chunk=None, prepare_for=None,
+                 prefetch=False):
         self.dataset, self.rng = dataset, rng
-        self.batch, self.C, self.K, self.chunk = batch, C, K, chunk
+        self.batch, self.C, self.K = batch, C, K
         self.model, self.negsample = model, negsample
+        self.prepared = prepare_for is not None
+        if self.prepared and not (negsample and model is skipgram_batch):
+            raise ValueError("BatchSampler: prepare_for is for skip-gram with negative sampling only")
+        if self.prepared:
+            self.W, self.cols = prepare_for[0], pair_layout(prepare_for[1], np.float64)[1]
+        self.chunk = self.default_chunk(self._capacity(1)) if chunk is None else int(chunk)
+        self._source = Prefetcher(self._produce, rng, self._capacity(self.chunk),
+                                  worker=bool(prefetch))
         self._start_state = rng.bit_generator.state
         self._pos = 0            # batches used from the current chunk
-        self._arrays = None      # None: draw (or redraw) the chunk at the next call
+        self._chunk = None       # None: draw (or redraw) the chunk at the next call
+
+    @staticmethod
+    def default_chunk(capacity_of_one):
+        """SAMPLE_CHUNK iterations, fewer if a chunk could exceed CHUNK_BYTES (large settings)."""
+        per_iteration = sum(np.dtype(dt).itemsize * n for dt, n in capacity_of_one.values())
+        return max(1, min(SAMPLE_CHUNK, CHUNK_BYTES // max(per_iteration, 1)))
+
+    def _capacity(self, chunk):
+        """Largest arrays of a chunk: name -> (dtype, elements); a window has <= 2C context words."""
+        n, C2, K = chunk * self.batch, 2 * self.C, self.K
+        P = n * C2                                      # (centre, context) pairs, at most
+        if self.prepared:
+            return {"bounds": (np.int64, chunk + 1), "rows": (np.int64, P * (K + 2)),
+                    "flat": (np.int64, P * (K + 2) * self.cols)}
+        capacity = {"centres": (np.int64, n), "contexts": (np.int64, n * C2)}
+        if self.negsample:
+            capacity["bounds"] = (np.int64, chunk + 1)
+            capacity["negatives"] = (np.int64, (P if self.model is skipgram_batch else n) * K)
+        return capacity
+
+    def _produce(self, rng):
+        """Draw one chunk from `rng`: windows, then negatives (then the index arrays if prepared)."""
+        n = self.chunk * self.batch
+        centres, contexts = self.dataset.sample_windows(rng, n, self.C)   # (n,), (n, 2C)
+        centres = centres.astype(np.int64, copy=False)
+        contexts = contexts.astype(np.int64, copy=False)
+        if not self.negsample:
+            return {"centres": centres, "contexts": contexts}
+        targets = negative_sample_targets(self.model, centres, contexts)
+        # (len(targets), K): one row of negatives per target
+        negatives = self.dataset.sample_negatives(rng, targets, self.K).astype(np.int64, copy=False)
+        if self.prepared:
+            bounds, rows, flat = prepare_skipgram_negsample(centres, contexts, negatives, self.W,
+                                                            self.cols, self.batch)
+            return {"bounds": bounds, "rows": rows, "flat": flat}
+        if self.model is skipgram_batch:
+            per_batch = (contexts >= 0).sum(axis=1).reshape(self.chunk, self.batch).sum(axis=1)
+        else:
+            per_batch = np.full(self.chunk, self.batch)
+        bounds = np.zeros(self.chunk + 1, dtype=np.int64)                 # (chunk + 1,)
+        np.cumsum(per_batch, out=bounds[1:])
+        return {"centres": centres, "contexts": contexts, "negatives": negatives,
+                "bounds": bounds}
 
     def get_state(self):
         """JSON-compatible state: the Generator's state at the chunk start, batches used."""
-        return {"chunk_start": self._start_state, "used": self._pos}
+        start = self._source.start_state if self._start_state is None else self._start_state
+        return {"chunk_start": start, "used": self._pos}
 
     def set_state(self, state):
         """Go back to a `get_state` result (the chunk is redrawn at the next call)."""
-        self.rng.bit_generator.state = state["chunk_start"]
+        self._source.restart(state["chunk_start"])
         self._start_state = state["chunk_start"]
         self._pos = int(state["used"])
-        self._arrays = None
+        self._chunk = None
 
-    def _draw(self):
-        """Draw one chunk: windows, then negatives, from the Generator."""
-        self._start_state = self.rng.bit_generator.state
-        n = self.chunk * self.batch
-        centres, contexts = self.dataset.sample_windows(self.rng, n, self.C)  # (n,), (n, 2C)
-        if self.negsample:
-            targets = negative_sample_targets(self.model, centres, contexts)
-            # (len(targets), K): one row of negatives per target
-            negatives = self.dataset.sample_negatives(self.rng, targets, self.K)
-            if self.model is skipgram_batch:
-                per_window = (contexts >= 0).sum(axis=1)                       # (n,)
-                per_batch = per_window.reshape(self.chunk, self.batch).sum(axis=1)
-            else:
-                per_batch = np.full(self.chunk, self.batch)
-            bounds = np.concatenate(([0], np.cumsum(per_batch))).tolist()     # (chunk + 1,)
+    def close(self):
+        """Stop the worker process, if any (a later call starts a new one where this one was)."""
+        self._source.close()
+
+    def _fetch(self):
+        arrays = self._source.next()
+        self._start_state = None                 # the source knows it (parsed only if asked)
+        if self.prepared:
+            self._chunk = PreparedChunk(arrays["bounds"], arrays["rows"], arrays["flat"])
         else:
-            negatives, bounds = None, None
-        self._arrays = (centres, contexts, negatives, bounds)
+            bounds = arrays.get("bounds")
+            self._chunk = (arrays["centres"], arrays["contexts"], arrays.get("negatives"),
+                           None if bounds is None else bounds.tolist())
+
+    def _advance(self):
+        """Make sure the current chunk has a batch left; return its index in the chunk."""
+        if self._chunk is None:
+            used = self._pos
+            self._fetch()
+            if used == self.chunk:   # the restored chunk was used up: go on with the next one
+                self._fetch()
+                used = 0
+            self._pos = used
+        elif self._pos == self.chunk:
+            self._fetch()
+            self._pos = 0
+        i = self._pos
+        self._pos += 1
+        return i
 
     def next_batch(self):
-        if self._arrays is None:
-            self._draw_keep_position()
-        elif self._pos == self.chunk:
-            self._draw()
-            self._pos = 0
-        centres, contexts, negatives, bounds = self._arrays
-        i, b = self._pos, self.batch
-        self._pos += 1
+        """(centres (batch,), contexts (batch, 2C), negatives or None) of the next iteration."""
+        if self.prepared:
+            raise RuntimeError("BatchSampler: a prepared sampler gives next_prepared(), not raw batches")
+        i = self._advance()
+        centres, contexts, negatives, bounds = self._chunk
+        b = self.batch
         neg = None if negatives is None else negatives[bounds[i]:bounds[i + 1]]
         return centres[i * b:(i + 1) * b], contexts[i * b:(i + 1) * b], neg
 
-    def _draw_keep_position(self):
-        used = self._pos
-        self._draw()
-        if used == self.chunk:   # the restored chunk was used up: go on with the next one
-            self._draw()
-            used = 0
-        self._pos = used
+    def next_prepared(self):
+        """The `SkipgramPrepared` of the next iteration (views: valid until the next chunk)."""
+        i = self._advance()
+        return self._chunk.batch(i)
 
 
 def make_fast_f(sampler, model, batch):
-    """Cost and sparse gradient of one minibatch, as means over its windows (as the classic)."""
+    """Cost and sparse gradient of one minibatch, as means over its windows (as the classic).
+
+    A prepared sampler (skip-gram + negative sampling) goes through
+    ``skipgram_negsample_fast``; the others through ``word2vec_batch``.
+    """
     inv_batch = 1.0 / batch
+    if sampler.prepared:
+        def f(wordVectors):
+            return skipgram_negsample_fast(wordVectors, sampler.next_prepared(), inv_batch)
+        return f
 
     def f(wordVectors):
         centres, contexts, negatives = sampler.next_batch()
@@ -378,8 +498,8 @@ def train(args):
     config = {"vocab_size": V, "dim": args.dim, "context": args.context, "batch": args.batch,
               "negatives": args.negatives if negsample else None, "model": args.model,
               "loss": args.loss, "seed": args.seed,
-              "path": "classic" if args.classic else "fast",
-              "sample_chunk": None if args.classic else SAMPLE_CHUNK}
+              "path": "classic" if args.classic else "fast"}
+    sampler = None
     if args.classic:
         import q3_word2vec
         if q3_word2vec.BATCH_SIZE != args.batch:
@@ -387,13 +507,17 @@ def train(args):
         f = make_classic_f(CLASSIC_MODELS[args.model], tokens, dataset, args.context,
                            CLASSIC_LOSSES[args.loss], args.negatives)
         generators = []
+        config["sample_chunk"] = None
     else:
         rng = np.random.default_rng(args.seed)
         model = BATCH_MODELS[args.model]
+        # skip-gram + negative sampling: chunks come with their index arrays precomputed
+        prepare_for = (V, args.dim) if negsample and model is skipgram_batch else None
         sampler = BatchSampler(dataset, rng, args.batch, args.context, args.negatives, model,
-                               negsample)
+                               negsample, prepare_for=prepare_for, prefetch=not args.no_worker)
         f = make_fast_f(sampler, model, args.batch)
         generators = [sampler]
+        config["sample_chunk"] = sampler.chunk     # fixes the random stream, so it must match
     startup = time.perf_counter() - t_start
     print(f"SST: {V} tokens, {dataset.numSentences()} sentences; start-up {startup:.2f} s; "
           f"training {args.model} / {args.loss}, dim {args.dim}, "
@@ -401,10 +525,14 @@ def train(args):
 
     start_iter = load_saved_params_quiet(args.checkpoint_dir) if not args.fresh else 0
     t0, cpu0 = time.perf_counter(), time.process_time()
-    wordVectors = sgd(f, wordVectors, args.step, args.iterations, None, True, args.print_every,
-                      checkpoint_dir=args.checkpoint_dir, save_every=args.save_every,
-                      smooth_every=SMOOTH_EVERY, config=config, generators=generators,
-                      progress=print_speed_progress, fresh=args.fresh)
+    try:
+        wordVectors = sgd(f, wordVectors, args.step, args.iterations, None, True,
+                          args.print_every, checkpoint_dir=args.checkpoint_dir,
+                          save_every=args.save_every, smooth_every=SMOOTH_EVERY, config=config,
+                          generators=generators, progress=print_speed_progress, fresh=args.fresh)
+    finally:
+        if sampler is not None:
+            sampler.close()                        # stops and reaps the worker process
     train_time, train_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     iteration, final, state = load_saved_params(args.checkpoint_dir)
     if iteration != args.iterations or not np.array_equal(final, wordVectors):

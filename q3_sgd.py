@@ -23,7 +23,11 @@ Sparse gradients
     repeat are applied one after the other (``x_r - s·v1 - s·v2``), so the
     result equals that of the dense gradient ``grad.to_dense(x.shape)`` bit
     for bit when no row repeats and up to rounding (~1e-16 relative) when
-    some do.
+    some do. The scatter is ``utils.sparse.RowScatter`` (one per run, its
+    buffers reused). Any other object with a method ``add_to(x, factor,
+    scatter)`` doing ``x += factor * grad`` in place is a sparse gradient too:
+    ``q3_word2vec.SkipgramNegGradient`` keeps its values as factors and forms
+    them, already multiplied by ``-step``, only when applied.
 
 Exact resume
     A checkpoint holds the parameters, the iteration, the step, the smoothed
@@ -68,7 +72,7 @@ import zipfile
 
 import numpy as np
 
-from utils.sparse import SparseRows
+from utils.sparse import RowScatter, SparseRows
 
 # ---- hyper-parameters (the course's) -----------------------------------------
 SAVE_PARAMS_EVERY = 5000          # iterations between checkpoints (when useSaved)
@@ -431,65 +435,10 @@ def print_speed_progress(iteration, smoothed_cost, info):
           f"{rate:,.0f} it/s  ETA {eta:.1f} s", flush=True)
 
 
-# ---- sparse update -------------------------------------------------------------
-class _SparseStep:
-    """In-place ``x -= step * G`` for a SparseRows G in O(m·D), without dense arrays.
-
-    The m·D updates are scattered with one ``np.add.at`` on flat indices into
-    x: repeated rows are applied one after the other (x_r - s·v1 - s·v2), so
-    the result equals the dense update ``x - s·(v1 + v2)`` up to rounding
-    (about 1e-16 relative) and bit for bit when no row repeats. Summing the
-    repeats first would make it bit-identical too, but costs three more
-    gather/scatter passes: three times the time of the whole update.
-
-    Speed (why the code looks like this): ``np.add.at`` costs per element, so
-    when D is even x is viewed as complex numbers (pairs of floats: a complex
-    add is two float adds, bit for bit the same) and the scatter has m·D/2
-    elements. The scaled values and the flat indices go into buffers that are
-    reused from one iteration to the next (they grow when needed).
-    """
-
-    def __init__(self, x):
-        if x.ndim == 0:
-            raise TypeError("sgd: a SparseRows gradient needs an array x of at least 1 dimension")
-        self.n_rows = x.shape[0]
-        self.width = x.size // max(self.n_rows, 1)        # D (1 for a 1-D x)
-        self.dtype = x.dtype
-        complex_of = {np.dtype(np.float64): np.complex128, np.dtype(np.float32): np.complex64}
-        pair = 2 if self.width % 2 == 0 and x.dtype in complex_of else 1
-        self.scatter_dtype = np.dtype(complex_of[x.dtype]) if pair == 2 else x.dtype
-        self.cols = self.width // pair                      # scatter elements per row
-        self.capacity = 0
-
-    def _buffers(self, m):
-        if m > self.capacity:
-            self.capacity = max(m, 2 * self.capacity)
-            n = self.cols * self.capacity
-            self.flat_buf = np.empty(n, dtype=np.intp)
-            self.update_buf = np.empty(n, dtype=self.scatter_dtype)
-            self.col_of = np.tile(np.arange(self.cols), self.capacity)   # 0 1 .. cols-1 0 1 ..
-        n = self.cols * m
-        return self.flat_buf[:n], self.update_buf[:n], self.col_of[:n]
-
-    def __call__(self, x, grad, step):
-        rows, values = grad
-        m = len(rows)
-        if m == 0:
-            return
-        if rows.min() < 0:   # a padding index (-1) would silently hit the last row
-            raise IndexError(f"sgd: SparseRows row index out of range [0, {self.n_rows}): "
-                             f"min {rows.min()}")
-        flat, update, col_of = self._buffers(m)
-        # element j of row r is r*cols + j in the flat (complex) view of x     (m*cols,)
-        np.add(np.repeat(rows * self.cols, self.cols), col_of, out=flat)
-        # real multiply (the update's float view): -step * values, row-major  (m*D,)
-        np.multiply(np.reshape(values, -1), -step, out=update.view(self.dtype))
-        target = x.reshape(-1).view(self.scatter_dtype)   # x is C-contiguous: a view
-        try:
-            np.add.at(target, flat, update)
-        except IndexError:
-            raise IndexError(f"sgd: SparseRows row index out of range [0, {self.n_rows}): "
-                             f"max {rows.max()}") from None
+# ---- sparse update ----------------------------------------------------------------
+def _is_sparse_gradient(grad):
+    """True for a sparse gradient object other than SparseRows (see ``sgd``'s `f`)."""
+    return not isinstance(grad, (np.ndarray, np.generic, float, int)) and hasattr(grad, "add_to")
 
 
 # ---- SGD -----------------------------------------------------------------------
@@ -503,8 +452,9 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
     ----------
     f : callable
         ``f(x) -> (cost, grad)``: a scalar cost and either a dense gradient of
-        x's shape or a ``SparseRows`` over x's first axis (rows (m,), values
-        (m, D)).
+        x's shape or a sparse gradient over x's first axis: a ``SparseRows``
+        (rows (m,), values (m, D)) or an object with ``add_to(x, factor,
+        scatter)`` (see the module docstring).
     x0 : float or ndarray, e.g. (2V, D)
         Start point. It is copied: the caller's array is not modified.
     step : float
@@ -601,7 +551,7 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
             last_saved = (start_iter, state["path"])
             print(f"resuming from {state['path']} (iteration {start_iter})", flush=True)
 
-    sparse_step = None
+    scatter = None
     t0 = time.perf_counter()
     info = {"start_iteration": start_iter, "iterations": iterations, "elapsed": 0.0, "step": step}
     for it in range(start_iter + 1, iterations + 1):
@@ -612,10 +562,10 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
             raise TrainingDivergedError(
                 f"sgd: the cost is {float(cost)} at iteration {it}: training stopped before "
                 f"applying that update{where}. Try a smaller step.")
-        if isinstance(grad, SparseRows):
-            if sparse_step is None:
-                sparse_step = _SparseStep(x)
-            sparse_step(x, grad, step)
+        if isinstance(grad, SparseRows) or _is_sparse_gradient(grad):
+            if scatter is None:
+                scatter = RowScatter()   # reusable buffers: no allocation per iteration
+            grad.add_to(x, -step, scatter)
         else:
             x -= step * grad
         if postprocessing is not None:

@@ -17,7 +17,12 @@ Two interfaces share one definition of each loss and its gradient:
   ``skipgram_pairs`` and ``negative_sample_targets``.
 
 Both call the same two cores, ``_softmax_core`` and ``_negsample_core``, which
-work on P predicted vectors at once; a classic call is the case P = 1.
+work on P predicted vectors at once; a classic call is the case P = 1. The
+negative-sampling core is itself the composition of ``_negsample_loss`` (cost
+and sigmoids) and ``_negsample_grads`` (gradients), which the trainer's fast
+path (``prepare_skipgram_negsample``, ``skipgram_negsample_fast``: index
+arrays precomputed per chunk, gradient applied as factors) calls too: one
+definition of each loss and gradient for all three.
 
 Batched windows
 ---------------
@@ -39,11 +44,12 @@ import random
 import sys
 import textwrap
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 
 from q2_gradcheck import gradcheck_naive
-from utils.sparse import SparseRows
+from utils.sparse import RowScatter, SparseRows, flat_indices
 
 # ---- hyper-parameters of the classic interface ------------------------------------------------
 BATCH_SIZE = 50      # windows per word2vec_sgd_wrapper call (the course's batchsize)
@@ -78,17 +84,33 @@ def normalizeRows(x):
     return x_scaled / np.where(norms > 0, norms, 1.0)        # a zero row stays zero: divide by 1, not 0
 
 
+_ONES = np.ones(1024)
+_ONES.flags.writeable = False
+
+
+def _sum(a):
+    """Sum of a contiguous 1-D float64 array as a dot product with ones (one BLAS call: much less
+    per-call overhead than np.sum on the small arrays of the hot path)."""
+    global _ONES
+    n = a.shape[0]
+    if n > _ONES.shape[0]:
+        ones = np.ones(max(n, 2 * _ONES.shape[0]))
+        ones.flags.writeable = False
+        _ONES = ones
+    return a.dot(_ONES[:n])
+
+
 def _softplus_sum_and_sigmoid(z):
     """Return sum(log(1 + exp(z))) and sigmoid(z), both from one exp(-|z|).
 
     Same overflow-free branches as q2_sigmoid.sigmoid (tested equal to it):
     only ever exponentiates -|z| <= 0. Sharing the exponential (and taking
-    one log per row instead of one per element) keeps the negative-sampling
-    hot path cheap.
+    one log per group of M factors instead of one per element) keeps the
+    negative-sampling hot path to a dozen NumPy calls whatever P is.
 
     Parameters
     ----------
-    z : ndarray of float, shape (P, M) with M small (here K + 1)
+    z : ndarray of float64, C-contiguous, shape (P, M) with M small (here K + 1)
 
     Returns
     -------
@@ -97,15 +119,19 @@ def _softplus_sum_and_sigmoid(z):
     s : ndarray, shape (P, M)
         sigmoid(z).
     """
-    e = np.abs(z)
-    np.negative(e, out=e)
-    np.exp(e, out=e)                                   # e = exp(-|z|) in (0, 1]
+    M = z.shape[-1]
+    e = np.copysign(z, -1.0)                           # -|z|
+    np.exp(e, out=e)                                   # exp(-|z|) in (0, 1]
     q = e + 1.0                                        # (P, M), each in (1, 2]
-    # sum of log(q) as the log of row products (one log per row, not per element):
-    # a product of M factors <= 2 cannot overflow while M < 1024
-    log_q = np.log(q.prod(axis=1)) if z.shape[-1] < 1024 else np.log(q)
-    total = float(np.maximum(z, 0.0).sum() + log_q.sum())
-    np.copyto(e, 1.0, where=z >= 0)                    # numerator: 1 (z >= 0) or e^z (z < 0)
+    # sum of log(q) as the log of products of M factors: any grouping gives the same sum, and
+    # M factors <= 2 cannot overflow while M < 1024. The (M, P) reshape (not a transpose) makes
+    # the product a few long vector multiplies.
+    log_q = np.log(q.reshape(M, -1).prod(axis=0)) if M < 1024 else np.log(q).reshape(-1)
+    step = np.sign(z)
+    np.maximum(step, 0.0, out=step)                    # 1 where z > 0, else 0
+    total = float(z.reshape(-1).dot(step.reshape(-1)) + _sum(log_q))   # sum max(z, 0) + sum log q
+    # numerator: 1 (z > 0) or e^z = e (z <= 0; e = 1 at z = 0)
+    np.maximum(e, step, out=e)
     e /= q
     return total, e
 
@@ -151,12 +177,119 @@ def _softmax_core(v_hat, targets, U, grad_v=None, grad_U=None):
     return cost, grad_v, grad_U
 
 
+# Batched matrix-vector products: numpy >= 2.2 has gufuncs for them that are faster on many small
+# matrices than matmul (which calls BLAS once per matrix); older versions fall back to matmul.
+_MATVEC = getattr(np, "matvec", None)
+_VECMAT = getattr(np, "vecmat", None)
+
+
+def _matvec(A, v):
+    """``A[p] @ v[p]`` for every p: A (P, M, D), v (P, D) -> (P, M)."""
+    if _MATVEC is not None:
+        return _MATVEC(A, v)
+    return np.matmul(A, v[:, :, None])[:, :, 0]      # (P, M, D) @ (P, D, 1) -> (P, M, 1)
+
+
+def _vecmat(u, A, out=None):
+    """``u[p] @ A[p]`` for every p: u (P, M), A (P, M, D) -> (P, D), optionally into `out`."""
+    if _VECMAT is not None:
+        return _VECMAT(u, A, out=out)
+    if out is None:
+        out = np.empty((A.shape[0], A.shape[2]))
+    np.matmul(u[:, None, :], A, out=out[:, None, :])   # (P, 1, M) @ (P, M, D) -> (P, 1, D)
+    return out
+
+
+def _negsample_loss(v_hat, U_idx):
+    """Negative-sampling cost of P predictions and the sigmoids its gradient is made of.
+
+    The one definition of the loss: with s_pj = u_pj . v_hat_p the scores of
+    the K+1 gathered output vectors (j = 0 the target o, j = 1..K the
+    negatives) and z = s with column 0 negated,
+
+        cost = sum_p [ -log sigma(s_p0) - sum_{j>=1} log sigma(-s_pj) ] = sum softplus(z),
+        d cost / d s_pj = NEG_SIGN_j * sigma(z_pj),   NEG_SIGN = [-1, +1, ..., +1]
+
+    (sigma(s_o) - 1 = -sigma(-s_o) for the target, sigma(s_k) for a negative).
+
+    Parameters
+    ----------
+    v_hat : ndarray, shape (P, D)
+    U_idx : ndarray, shape (P, K+1, D)
+        Row p holds [u_o, u_k1 .. u_kK] of prediction p (a negative drawn twice appears twice).
+
+    Returns
+    -------
+    cost : float
+    sigma : ndarray, shape (P, K+1)
+        sigma(z); times NEG_SIGN (see `_negsample_sign`) it is d cost / d s.
+    """
+    z = _matvec(U_idx, v_hat)                          # (P, K+1, D) . (P, D) -> (P, K+1) scores s
+    # with the target's score negated, each term is softplus(z):
+    #   -log sigma(s_o) = softplus(-s_o),  -log sigma(-s_k) = softplus(s_k)
+    np.multiply(z, _negsample_sign(z.shape[0], z.shape[1] - 1), out=z)
+    return _softplus_sum_and_sigmoid(z)
+
+
+_SIGNS = {}   # (K, scale) -> read-only (capacity, K+1) array of rows scale * NEG_SIGN
+
+
+def _negsample_sign(P, K, scale=1.0):
+    """``scale * NEG_SIGN`` repeated on P rows, shape (P, K+1): [-scale, scale, ..., scale] each.
+
+    A full (P, K+1) operand makes the multiply by it one contiguous loop (a broadcast (K+1,)
+    row is P short loops, several times slower on the hot path). Cached per (K, scale), read-only:
+    a training run asks for the same few every iteration.
+    """
+    key = (K, scale)
+    signs = _SIGNS.get(key)
+    if signs is None or signs.shape[0] < P:
+        if len(_SIGNS) > 64:
+            _SIGNS.clear()
+        signs = np.full((max(P, 2 * (0 if signs is None else signs.shape[0]), 16), K + 1),
+                        float(scale))
+        signs[:, 0] = -signs[:, 0]
+        signs.flags.writeable = False
+        _SIGNS[key] = signs
+    return signs[:P]
+
+
+def _negsample_grads(delta, v_hat, U_idx, grad_v=None, grad_U_values=None):
+    """Gradients of the negative-sampling loss from d cost / d s (the one definition of them).
+
+    Parameters
+    ----------
+    delta : ndarray, shape (P, K+1)
+        d cost / d s_pj (possibly times a constant: the gradients are linear in it).
+    v_hat : ndarray, shape (P, D)
+    U_idx : ndarray, shape (P, K+1, D)
+    grad_v, grad_U_values : ndarray, shapes (P, D) and (P * (K+1), D), optional
+        Where to write the results.
+
+    Returns
+    -------
+    grad_v : ndarray, shape (P, D)
+        d cost / d v_hat_p = sum_j delta_pj u_pj.
+    grad_U_values : ndarray, shape (P * (K+1), D)
+        d cost / d u_pj = delta_pj v_hat_p, row (p, j) in row-major order.
+    """
+    P, K1 = delta.shape
+    D = v_hat.shape[1]
+    if grad_U_values is None:
+        grad_U_values = np.empty((P * K1, D))
+    grad_v = _vecmat(delta, U_idx, out=grad_v)                     # (P, K+1) . (P, K+1, D) -> (P, D)
+    np.einsum("pk,pd->pkd", delta, v_hat,                          # (P, K+1, D): delta_pj v_hat_p
+              out=grad_U_values.reshape(P, K1, D))
+    return grad_v, grad_U_values
+
+
 def _negsample_core(v_hat, targets, negatives, U, grad_v=None, grad_U_values=None):
-    """Negative-sampling loss of P predicted vectors (the one definition of it).
+    """Negative-sampling loss of P predicted vectors: cost and gradients.
 
     cost = sum_p [ -log sigma(u_o . v_hat_p) - sum_k log sigma(-u_k . v_hat_p) ],
     with o = target_p and k running over the K entries of negatives[p]
-    (a negative drawn twice counts twice).
+    (a negative drawn twice counts twice). Gathers the output vectors and
+    composes `_negsample_loss` and `_negsample_grads`.
 
     Parameters
     ----------
@@ -177,26 +310,14 @@ def _negsample_core(v_hat, targets, negatives, U, grad_v=None, grad_U_values=Non
     grad_U_values : ndarray, shape (P * (K+1), D)
         d cost / d u for each entry of `idx`; repeated rows add (a duplicate draw counts twice).
     """
-    P, D = v_hat.shape
     K = negatives.shape[1]
-    idx = np.empty((P, K + 1), dtype=np.intp)          # column 0: target o, columns 1..K: negatives
+    idx = np.empty((v_hat.shape[0], K + 1), dtype=np.intp)   # column 0: target o, columns 1..K: negatives
     idx[:, 0] = targets
     idx[:, 1:] = negatives
     U_idx = U.take(idx, axis=0)                        # (P, K+1, D)
-    z = np.matmul(U_idx, v_hat[:, :, None])[:, :, 0]   # (P, K+1, D) @ (P, D, 1) -> (P, K+1) scores u . v_hat
-    # with the target's score negated, each term is softplus(z):
-    #   -log sigma(s_o) = softplus(-s_o),  -log sigma(-s_k) = softplus(s_k)
-    z[:, 0] *= -1.0
-    cost, delta = _softplus_sum_and_sigmoid(z)
-    # d cost / d s: sigma(s_o) - 1 = -sigma(-s_o) for the target, sigma(s_k) for a negative
-    delta[:, 0] *= -1.0                                # (P, K+1)
-    if grad_v is None:
-        grad_v = np.empty((P, D))
-    if grad_U_values is None:
-        grad_U_values = np.empty((P * (K + 1), D))
-    np.matmul(delta[:, None, :], U_idx, out=grad_v[:, None, :])   # (P, 1, K+1) @ (P, K+1, D) -> (P, 1, D)
-    np.einsum("pk,pd->pkd", delta, v_hat,                          # (P, K+1, D): delta_pk v_hat_p
-              out=grad_U_values.reshape(P, K + 1, D))
+    cost, sigma = _negsample_loss(v_hat, U_idx)
+    delta = np.multiply(sigma, _negsample_sign(sigma.shape[0], K), out=sigma)   # (P, K+1) d cost / d s
+    grad_v, grad_U_values = _negsample_grads(delta, v_hat, U_idx, grad_v, grad_U_values)
     return cost, grad_v, idx.reshape(-1), grad_U_values
 
 
@@ -605,6 +726,214 @@ def word2vec_batch(model, centres, contexts, wordVectors, negatives=None):
     rows[:in_rows.shape[0]] = in_rows
     np.add(out_rows, W, out=rows[in_rows.shape[0]:])
     return cost, SparseRows(rows, values)
+
+
+# ==== prepared skip-gram batches (the trainer's fast path) ======================================
+#
+# Everything about a skip-gram + negative-sampling minibatch that does not depend on the parameters
+# -- which rows are read, which are written, where each value lands in the scatter -- is computed
+# for a whole chunk of minibatches at once, ahead of time (q3_run draws and prepares chunks in a
+# worker process). An iteration is then left with one gather, the shared loss and gradient
+# (`_negsample_loss`, `_negsample_grads`) and one scatter.
+
+class SkipgramPrepared(NamedTuple):
+    """Index arrays of one skip-gram + negative-sampling minibatch over the stacked (2W, D) matrix.
+
+    P = number of (centre, context) pairs of the minibatch (its valid context entries, in the order
+    of ``contexts[contexts >= 0]``); cols = ``utils.sparse.pair_layout(D, float64)[1]`` (D / 2 for
+    an even D: the scatter adds pairs of floats as complex numbers).
+
+    Attributes
+    ----------
+    rows : ndarray of int64, shape (P * (K+2),)
+        ``[c_1 .. c_P, W + o_1, W + k_11 .. W + k_1K, W + o_2, ...]``: the centre word of each pair
+        (input half), then for each pair its context word o and its K negatives (output half).
+        Exactly the rows of ``word2vec_batch``'s gradient, in the same order: the minibatch reads
+        these rows and its gradient values are one row for each.
+    flat : ndarray of int64, shape (P * (K+2) * cols,)
+        ``utils.sparse.flat_indices(rows, cols)``: where each gradient value lands in the scatter.
+    n_pairs : int
+        P.
+    """
+
+    rows: np.ndarray
+    flat: np.ndarray
+    n_pairs: int
+
+
+def prepare_skipgram_negsample(centres, contexts, negatives, W, cols, batch=None):
+    """The `SkipgramPrepared` index arrays of a chunk of minibatches, vectorised over the chunk.
+
+    Parameters
+    ----------
+    centres : ndarray of int, shape (n,)
+    contexts : ndarray of int, shape (n, 2C), padded with -1
+    negatives : ndarray of int, shape (P_total, K)
+        One row per valid context entry, in the order of ``contexts[contexts >= 0]``.
+    W : int
+        Vocabulary size (output rows are shifted by W in the stacked matrix).
+    cols : int
+        Scatter elements per row (``utils.sparse.pair_layout(D, dtype)[1]``).
+    batch : int or None
+        Windows per minibatch; n must be a multiple of it. None: one minibatch of n windows.
+
+    Returns
+    -------
+    bounds : ndarray of int64, shape (T + 1,)
+        Minibatch t (of T = n / batch) owns pairs ``bounds[t]:bounds[t+1]``.
+    rows : ndarray of int64, shape (P_total * (K+2),)
+        The `SkipgramPrepared.rows` of the T minibatches one after the other: minibatch t's are
+        ``rows[(K+2) * bounds[t]:(K+2) * bounds[t+1]]``.
+    flat : ndarray of int64, shape (P_total * (K+2) * cols,)
+        ``flat_indices(rows, cols)``. `PreparedChunk` slices out each minibatch.
+    """
+    centres, contexts = np.asarray(centres), np.asarray(contexts)
+    negatives = np.asarray(negatives)
+    n = centres.shape[0]
+    batch = n if batch is None else batch
+    if batch < 1 or n % batch:
+        raise ValueError(f"prepare_skipgram_negsample: {n} windows are not a whole number of "
+                         f"minibatches of {batch}")
+    valid = contexts >= 0                                            # (n, 2C)
+    win, pos = np.nonzero(valid)                                     # (P_total,) each, row-major
+    P = win.shape[0]
+    if negatives.ndim != 2 or negatives.shape[0] != P:
+        raise ValueError(f"prepare_skipgram_negsample: negatives must be ({P}, K), one row per "
+                         f"valid context entry; got {negatives.shape}")
+    K1 = negatives.shape[1] + 1
+    bounds = np.zeros(n // batch + 1, dtype=np.int64)
+    np.cumsum(valid.sum(axis=1).reshape(-1, batch).sum(axis=1), out=bounds[1:])
+    # minibatch t's block of rows starts at (K+2) * bounds[t]: its P_t centres, then P_t * (K+1)
+    # output rows. Pair i of minibatch t (i = bounds[t] + j) has its centre at block + j and its
+    # output rows at block + P_t + j * (K+1) + (0 .. K).
+    P_t = np.diff(bounds)                                            # (T,)
+    t_of = np.repeat(np.arange(P_t.shape[0]), P_t)                   # (P_total,) minibatch of each pair
+    j = np.arange(P) - bounds[t_of]                                  # index within its minibatch
+    centre_at = (K1 + 1) * bounds[t_of] + j                          # (P_total,)
+    out_at = centre_at + P_t[t_of] + j * (K1 - 1)                    # first output row of each pair
+    rows = np.empty(P * (K1 + 1), dtype=np.int64)
+    rows[centre_at] = centres[win]
+    out = (out_at[:, None] + np.arange(K1)).reshape(-1)              # (P_total * (K+1),)
+    rows[out[::K1]] = contexts[win, pos]
+    rows[out.reshape(P, K1)[:, 1:].reshape(-1)] = negatives.reshape(-1)
+    rows[out] += W
+    return bounds, rows, flat_indices(rows, cols)
+
+
+class PreparedChunk:
+    """The prepared minibatches of a chunk: ``chunk.batch(t)`` is minibatch t as a `SkipgramPrepared`.
+
+    Parameters
+    ----------
+    bounds, rows, flat : ndarray
+        As returned by `prepare_skipgram_negsample`.
+    """
+
+    def __init__(self, bounds, rows, flat):
+        self.bounds = np.asarray(bounds).tolist()          # Python ints: cheap slicing per iteration
+        self.rows, self.flat = rows, flat
+        P_total = self.bounds[-1]
+        self._width = rows.shape[0] // P_total if P_total else 0           # K + 2
+        self._flat_width = flat.shape[0] // P_total if P_total else 0      # (K + 2) * cols
+
+    def __len__(self):
+        return len(self.bounds) - 1
+
+    def batch(self, t):
+        """Minibatch t (views into the chunk's arrays, no copies)."""
+        a, b = self.bounds[t], self.bounds[t + 1]
+        w, fw = self._width, self._flat_width
+        return SkipgramPrepared(self.rows[a * w:b * w], self.flat[a * fw:b * fw], b - a)
+
+
+def skipgram_negsample_fast(wordVectors, prepared, scale=1.0):
+    """Skip-gram + negative-sampling cost and gradient of a prepared minibatch.
+
+    The same numbers as ``word2vec_batch(skipgram_batch, centres, contexts, wordVectors,
+    negatives)`` on the windows the minibatch was prepared from (tested to 1e-12), times `scale`.
+
+    Parameters
+    ----------
+    wordVectors : ndarray of float64, C-contiguous, shape (2W, D)
+        Input vectors (rows :W) stacked on output vectors (rows W:).
+    prepared : SkipgramPrepared
+        Made for this W and for D's pair layout.
+    scale : float
+        Multiplies cost and gradient (the trainer passes 1 / batch for batch means).
+
+    Returns
+    -------
+    cost : float
+        scale * the summed cost of the P pairs.
+    grad : SkipgramNegGradient (a `SparseRows` when P = 0)
+        The gradient over the (2W, D) matrix, kept as factors; ``grad.add_to(x, -step, scatter)``
+        applies it (what ``q3_sgd.sgd`` does), ``grad.to_sparse()`` gives the `SparseRows`.
+        It holds the values gathered now: apply it before the next call.
+    """
+    P = prepared.n_pairs
+    if P == 0:                                             # no pair: no cost, no gradient
+        return 0.0, SparseRows(prepared.rows, np.zeros((0, wordVectors.shape[1])))
+    gathered = wordVectors.take(prepared.rows, axis=0)    # (P * (K+2), D)
+    vc = gathered[:P]                                      # (P, D) centre vectors
+    U_idx = gathered[P:].reshape(P, -1, gathered.shape[1])   # (P, K+1, D) [u_o, u_k1 .. u_kK]
+    cost, sigma = _negsample_loss(vc, U_idx)
+    return cost * scale, SkipgramNegGradient(sigma, scale, gathered, prepared)
+
+
+class SkipgramNegGradient:
+    """Gradient of `skipgram_negsample_fast`, kept as factors until it is applied.
+
+    Over the stacked (2W, D) matrix it is the `SparseRows` with rows ``prepared.rows``
+    and values ``[grad_v (P, D); grad_U_values (P*(K+1), D)]`` from `_negsample_grads`
+    (delta = scale * sigma * NEG_SIGN). Both are linear in delta, so `add_to`
+    multiplies the (P, K+1) delta by the factor (e.g. -step) instead of the
+    (P*(K+2), D) values, and scatters all values with one ``np.add.at`` through
+    the precomputed flat indices.
+
+    Attributes
+    ----------
+    sigma : ndarray, shape (P, K+1)
+    scale : float
+    gathered : ndarray, shape (P*(K+2), D)
+        The rows ``prepared.rows`` of the matrix at the time of the call (vc, then U_idx).
+    prepared : SkipgramPrepared
+    """
+
+    __slots__ = ("sigma", "scale", "gathered", "prepared")
+
+    def __init__(self, sigma, scale, gathered, prepared):
+        self.sigma, self.scale, self.gathered, self.prepared = sigma, scale, gathered, prepared
+
+    def _values(self, factor, out=None):
+        """The gradient values times `factor`: (P*(K+2), D), one row per ``prepared.rows`` entry."""
+        P, K1 = self.sigma.shape
+        gathered = self.gathered
+        values = np.empty(gathered.shape) if out is None else out
+        delta = np.multiply(self.sigma, _negsample_sign(P, K1 - 1, factor * self.scale))   # (P, K+1)
+        _negsample_grads(delta, gathered[:P], gathered[P:].reshape(P, K1, -1),
+                         values[:P], values[P:])
+        return values
+
+    def add_to(self, x, factor=1.0, scatter=None):
+        """In place ``x += factor * grad`` (x: the (2W, D) matrix); repeated rows applied in order."""
+        scatter = RowScatter() if scatter is None else scatter
+        if not (x.flags.c_contiguous and x.dtype == np.float64):
+            self.to_sparse().add_to(x, factor, scatter)      # no pair view: the generic scatter
+            return
+        if self.prepared.flat.shape[0] != self.prepared.rows.shape[0] * scatter.view(x)[1]:
+            raise ValueError(f"SkipgramNegGradient: prepared for another row width than x's "
+                             f"{x.shape[1]}")
+        # the values go to the scatter's reusable buffer: the same memory every iteration
+        values = self._values(factor, scatter.buffer(self.gathered.shape, np.float64))
+        scatter.add_flat(x, self.prepared.flat, values)
+
+    def to_sparse(self):
+        """The same gradient as a `SparseRows`: rows ``prepared.rows``, values (P*(K+2), D)."""
+        return SparseRows(self.prepared.rows, self._values(1.0))
+
+    def to_dense(self, shape):
+        """The dense gradient of `shape` (2W, D)."""
+        return self.to_sparse().to_dense(shape)
 
 
 # ==== self-test ==================================================================================

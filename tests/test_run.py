@@ -12,6 +12,7 @@ import pytest
 import q3_run
 from q3_sgd import load_saved_params
 from q3_word2vec import cbow_batch, skipgram_batch
+from utils.prefetch import PrefetchError, worker_supported
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "q3_run.py")
@@ -209,3 +210,184 @@ def test_classic_path_resumes_exactly(sst, tmp_path, capsys):
     assert np.array_equal(whole["wordVectors"], resumed["wordVectors"])
     assert whole["expcost"] == resumed["expcost"]
     assert final_params(tmp_path / "b")[2]["config"]["run"]["path"] == "classic"
+
+
+# ---- the prepared fast path and its worker process -----------------------------------------
+W_FAKE, D_FAKE = 50, 6          # FakeDataset draws word indices < 50
+
+
+def fake_sampler(seed, chunk, prepared, prefetch=False, batch=4):
+    return q3_run.BatchSampler(FakeDataset(), np.random.default_rng(seed), batch=batch, C=3, K=5,
+                               model=skipgram_batch, negsample=True, chunk=chunk,
+                               prepare_for=(W_FAKE, D_FAKE) if prepared else None,
+                               prefetch=prefetch)
+
+
+def test_fast_f_prepared_equals_the_readable_path():
+    # the same seed and chunk draw the same windows and negatives; the prepared sampler turns
+    # them into index arrays. 11 iterations cross two chunk boundaries (chunk = 4).
+    from q3_word2vec import word2vec_batch
+    raw, prepared = fake_sampler(5, 4, False), fake_sampler(5, 4, True)
+    f = q3_run.make_fast_f(prepared, skipgram_batch, 4)
+    x = np.random.default_rng(0).standard_normal((2 * W_FAKE, D_FAKE)) * 0.3
+    for _ in range(11):
+        centres, contexts, negatives = raw.next_batch()
+        total, expected = word2vec_batch(skipgram_batch, centres, contexts, x, negatives)
+        cost, grad = f(x)
+        got = grad.to_sparse()
+        assert cost == pytest.approx(total / 4, rel=1e-12)
+        assert np.array_equal(got.rows, expected.rows)
+        assert got.values.shape == expected.values.shape
+        assert np.allclose(got.values, expected.values / 4, rtol=0, atol=1e-12)
+        grad.add_to(x, -0.5)                      # move on, as sgd would
+    with pytest.raises(RuntimeError, match="next_prepared"):
+        prepared.next_batch()
+
+
+@pytest.mark.parametrize("stop_after", [0, 3, 4, 9])
+def test_prepared_sampler_state_restores_the_same_batches(stop_after):
+    whole = fake_sampler(1, 4, True)
+    expected = [whole.next_prepared() for _ in range(12)]
+    expected = [(p.rows.copy(), p.flat.copy()) for p in expected]
+    first = fake_sampler(1, 4, True)
+    for _ in range(stop_after):
+        first.next_prepared()
+    second = fake_sampler(999, 4, True)
+    second.set_state(first.get_state())
+    for rows, flat in expected[stop_after:]:
+        got = second.next_prepared()
+        assert np.array_equal(got.rows, rows) and np.array_equal(got.flat, flat)
+
+
+needs_worker = pytest.mark.skipif(not worker_supported(), reason="no forked worker on this OS")
+
+
+def child_pids(pid):
+    """Pids of the live (not zombie) children of `pid`, from /proc."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(name))
+    return found
+
+
+def gone(pid, timeout=5.0):
+    """True once `pid` no longer exists (or is a zombie of another parent) within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@needs_worker
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "raw"])
+def test_worker_gives_the_same_batches_and_is_reaped(prepared):
+    def batches(sampler, n):
+        out = []
+        for _ in range(n):
+            b = sampler.next_prepared() if prepared else sampler.next_batch()
+            out.append([np.array(a, copy=True) for a in b[:2]])   # copies: views get recycled
+        return out
+    inline = fake_sampler(7, 3, prepared)
+    expected = batches(inline, 14)
+    worker = fake_sampler(7, 3, prepared, prefetch=True)
+    got = batches(worker, 5)
+    pid = worker._source._proc.pid
+    assert pid in child_pids(os.getpid())
+    state = worker.get_state()
+    worker.close()                                # stops and reaps the worker
+    assert pid not in child_pids(os.getpid()) and gone(pid)
+    got += batches(worker, 4)                     # a new worker goes on where the last one was
+    worker.set_state(state)                       # ... and restarts from a saved state
+    got = got[:5] + batches(worker, 9)
+    worker.close()
+    assert len(got) == len(expected) == 14
+    for g, e in zip(got, expected):
+        for a, b in zip(g, e):
+            assert np.array_equal(a, b)
+    assert child_pids(os.getpid()) == []
+
+
+class FailingDataset(FakeDataset):
+    def sample_negatives(self, rng, targets, K):
+        raise RuntimeError("no negatives today")
+
+
+@needs_worker
+def test_worker_error_is_reported_and_the_worker_reaped():
+    sampler = q3_run.BatchSampler(FailingDataset(), np.random.default_rng(0), 4, 3, 5,
+                                  skipgram_batch, True, chunk=2, prefetch=True)
+    with pytest.raises(PrefetchError, match="no negatives today"):
+        sampler.next_batch()
+    sampler.close()
+    assert child_pids(os.getpid()) == []
+
+
+def test_worker_and_no_worker_runs_are_bit_identical_and_resume_across(sst, tmp_path):
+    base = ["--data", sst.path, "--save-every", "100", "--no-plot", "--print-every", "1000"]
+    a = run_script(base + ["--iterations", "250", "--checkpoint-dir", "a", "--vectors-out", "a.txt"],
+                   cwd=tmp_path)
+    assert a.returncode == 0, a.stdout + a.stderr
+    b = run_script(base + ["--iterations", "150", "--checkpoint-dir", "b", "--vectors-out", "b.txt",
+                           "--no-worker"], cwd=tmp_path)
+    assert b.returncode == 0, b.stdout + b.stderr
+    b = run_script(base + ["--iterations", "250", "--checkpoint-dir", "b", "--vectors-out", "b.txt"],
+                   cwd=tmp_path)
+    assert b.returncode == 0 and "resuming from" in b.stdout, b.stdout + b.stderr
+    c = run_script(base + ["--iterations", "250", "--checkpoint-dir", "c", "--vectors-out", "c.txt",
+                           "--no-worker"], cwd=tmp_path)
+    assert c.returncode == 0, c.stdout + c.stderr
+    (_, pa, sa), (_, pb, _), (_, pc, _) = (final_params(tmp_path / d) for d in "abc")
+    assert sa["config"]["run"]["sample_chunk"] == q3_run.SAMPLE_CHUNK
+    assert np.array_equal(pa, pb) and np.array_equal(pa, pc)
+
+
+@needs_worker
+def test_ctrl_c_stops_the_run_and_its_worker(sst, tmp_path):
+    proc = subprocess.Popen([sys.executable, SCRIPT, "--data", sst.path, "--iterations", "400000",
+                             "--save-every", "100", "--no-plot", "--checkpoint-dir", "ck"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "ck").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        workers = child_pids(proc.pid)
+        assert len(workers) == 1, workers
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, out + err
+    assert "interrupted" in err and "Traceback" not in err
+    assert gone(workers[0])
+
+
+@needs_worker
+def test_sigkill_leaves_no_worker_behind(sst, tmp_path):
+    proc = subprocess.Popen([sys.executable, SCRIPT, "--data", sst.path, "--iterations", "400000",
+                             "--save-every", "100", "--no-plot", "--checkpoint-dir", "ck"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "ck").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        workers = child_pids(proc.pid)
+        assert len(workers) == 1, workers
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert gone(workers[0]), "the worker outlived its killed parent"

@@ -149,6 +149,20 @@ def test_sparse_row_out_of_range_is_an_error(bad_row):
         sgd(lambda x: (0.0, g), np.zeros((4, 3)), 0.5, 1, PRINT_EVERY=QUIET)
 
 
+def test_any_gradient_object_with_add_to_is_applied_in_place():
+    # the protocol q3_word2vec.SkipgramNegGradient uses: add_to(x, factor, scatter)
+    seen = []
+
+    class Doubling:
+        def add_to(self, x, factor, scatter):
+            seen.append((factor, type(scatter).__name__))
+            x[1] += factor * 2.0
+    x = sgd(lambda x: (0.0, Doubling()), np.zeros((3, 2)), 0.25, 4, PRINT_EVERY=QUIET,
+            anneal_every=2)
+    assert np.array_equal(x, [[0, 0], [-1.5, -1.5], [0, 0]])    # 2 * (0.25 + 0.25 + 0.125 + 0.125)
+    assert seen == [(-0.25, "RowScatter")] * 2 + [(-0.125, "RowScatter")] * 2
+
+
 # ---- exact resume ----------------------------------------------------------------------
 class Crash(Exception):
     pass

@@ -19,7 +19,7 @@ from q3_word2vec import (cbow, cbow_batch, getNegativeSamples, negative_sample_t
                          negSamplingCostAndGradient, normalizeRows, skipgram, skipgram_batch,
                          skipgram_pairs, softmaxCostAndGradient, stack_grads, word2vec_batch,
                          word2vec_sgd_wrapper)
-from utils.sparse import SparseRows
+from utils.sparse import RowScatter, SparseRows, flat_indices, pair_layout
 
 W, D, C, K = 7, 4, 3, 4          # small problem: vocabulary, dimension, context size, negatives
 WORDS = [f"w{i}" for i in range(W)]
@@ -506,3 +506,104 @@ def test_batched_input_errors_name_the_argument():
         word2vec_batch(skipgram, centres, contexts, np.vstack((V, U)))
     with pytest.raises(ValueError, match="model"):
         negative_sample_targets(cbow, centres, contexts)
+
+
+# ---- prepared skip-gram batches (the trainer's fast path) ----------------------------------------
+
+def prepared_chunk(rng, n_batches, batch, cols, n_empty=0):
+    """Random windows of n_batches minibatches (the first n_empty windows without any context word),
+    their negatives and their PreparedChunk."""
+    centres, contexts = random_windows(rng, n=n_batches * batch)
+    contexts[:n_empty] = -1
+    negatives = random_negatives(rng, negative_sample_targets(skipgram_batch, centres, contexts))
+    bounds, rows, flat = w2v.prepare_skipgram_negsample(centres, contexts, negatives, W, cols,
+                                                        batch)
+    return centres, contexts, negatives, bounds, w2v.PreparedChunk(bounds, rows, flat)
+
+
+@pytest.mark.parametrize("D_", [4, 5], ids=["even-D-complex-pairs", "odd-D-floats"])
+def test_prepared_fast_path_equals_word2vec_batch(D_):
+    rng = np.random.default_rng(20 + D_)
+    x = rng.standard_normal((2 * W, D_))
+    cols = pair_layout(D_, np.float64)[1]
+    batch = 3
+    centres, contexts, negatives, bounds, chunk = prepared_chunk(rng, 4, batch, cols)
+    assert len(chunk) == 4 and bounds.tolist()[0] == 0 and bounds[-1] == negatives.shape[0]
+    for t in range(4):
+        prepared = chunk.batch(t)
+        sl = slice(t * batch, (t + 1) * batch)
+        cost, grad = word2vec_batch(skipgram_batch, centres[sl], contexts[sl], x,
+                                    negatives[bounds[t]:bounds[t + 1]])
+        P = prepared.n_pairs
+        assert P == bounds[t + 1] - bounds[t] and prepared.rows.shape == (P * (K + 2),)
+        assert np.array_equal(prepared.rows, grad.rows)          # the same rows, same order
+        assert np.array_equal(prepared.flat, flat_indices(grad.rows, cols))
+        fcost, fgrad = w2v.skipgram_negsample_fast(x, prepared, scale=0.25)
+        assert fcost == pytest.approx(0.25 * cost, rel=1e-12)
+        sparse = fgrad.to_sparse()
+        assert np.array_equal(sparse.rows, grad.rows)
+        assert_close(sparse.values, 0.25 * grad.values, 1e-12)
+        assert_close(fgrad.to_dense(x.shape), 0.25 * grad.to_dense(x.shape), 1e-12)
+
+
+def test_prepared_fast_gradient_applies_like_its_sparse_rows():
+    rng = np.random.default_rng(30)
+    x0 = rng.standard_normal((2 * W, D))
+    _, _, _, _, chunk = prepared_chunk(rng, 2, 4, D // 2)
+    cost, grad = w2v.skipgram_negsample_fast(x0, chunk.batch(1), scale=0.5)
+    sparse = grad.to_sparse()
+    a, b = x0.copy(), x0.copy()
+    scatter = RowScatter()
+    grad.add_to(a, -0.3, scatter)                 # factor folded into the (P, K+1) coefficients
+    sparse.add_to(b, -0.3)                        # the values, then multiplied
+    assert_close(a, b, 1e-15)
+    assert not np.array_equal(a, x0)
+    c = np.asfortranarray(x0)                     # no flat view: the generic scatter
+    grad.add_to(c, -0.3)
+    assert_close(c, b, 1e-15)
+    with pytest.raises(ValueError, match="row width"):
+        grad.add_to(np.zeros((2 * W, D + 2)), -0.3)
+
+
+def test_prepared_fast_path_gradchecks_and_handles_empty_minibatches():
+    rng = np.random.default_rng(31)
+    x = rng.standard_normal((2 * W, D))
+    _, _, _, bounds, chunk = prepared_chunk(rng, 2, 3, D // 2, n_empty=3)
+    assert bounds.tolist()[:2] == [0, 0]              # minibatch 0: three windows, no pair
+    cost, grad = w2v.skipgram_negsample_fast(x, chunk.batch(0))
+    assert cost == 0.0 and not grad.to_dense(x.shape).any()
+    y = x.copy()
+    grad.add_to(y, -1.0, RowScatter())
+    assert np.array_equal(y, x)
+
+    def f(vec):
+        cost, g = w2v.skipgram_negsample_fast(vec, chunk.batch(1))
+        return cost, g.to_dense(vec.shape)
+    assert gradcheck_naive(f, x, verbose=False)
+
+
+def test_prepare_rejects_bad_shapes():
+    rng = np.random.default_rng(32)
+    centres, contexts = random_windows(rng, n=4)
+    negatives = random_negatives(rng, negative_sample_targets(skipgram_batch, centres, contexts))
+    with pytest.raises(ValueError, match="whole number of minibatches of 3"):
+        w2v.prepare_skipgram_negsample(centres, contexts, negatives, W, 2, batch=3)
+    with pytest.raises(ValueError, match="one row per valid context entry"):
+        w2v.prepare_skipgram_negsample(centres, contexts, negatives[1:], W, 2)
+
+
+def test_matvec_fallback_for_older_numpy_gives_the_same_numbers(monkeypatch):
+    rng = np.random.default_rng(33)
+    x = rng.standard_normal((2 * W, D))
+    _, _, _, _, chunk = prepared_chunk(rng, 1, 5, D // 2)
+    cost, grad = w2v.skipgram_negsample_fast(x, chunk.batch(0))
+    monkeypatch.setattr(w2v, "_MATVEC", None)        # numpy < 2.2 has no np.matvec / np.vecmat
+    monkeypatch.setattr(w2v, "_VECMAT", None)
+    cost2, grad2 = w2v.skipgram_negsample_fast(x, chunk.batch(0))
+    assert cost2 == pytest.approx(cost, rel=1e-14)
+    assert_close(grad2.to_sparse().values, grad.to_sparse().values, 1e-14)
+
+
+def test_sum_helper_is_exact_on_integers_and_grows():
+    assert w2v._sum(np.arange(3000.0)) == 3000 * 2999 / 2
+    assert w2v._sum(np.zeros(0)) == 0.0
