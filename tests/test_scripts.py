@@ -6,7 +6,8 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SELF_TESTS = ["q1_softmax.py", "q2_sigmoid.py", "q2_gradcheck.py", "q2_neural.py"]
+SELF_TESTS = ["q1_softmax.py", "q2_sigmoid.py", "q2_gradcheck.py", "q2_neural.py",
+              "q3_word2vec.py", "q3_sgd.py", "q4_softmaxreg.py"]
 
 
 @pytest.mark.parametrize("script", SELF_TESTS)
