@@ -355,8 +355,8 @@ def make_fast_f(sampler, model, batch):
     return f
 
 
-def make_classic_f(model, tokens, dataset, C, loss, K):
-    """The course's per-window route: word2vec_sgd_wrapper with its global BATCH_SIZE."""
+def make_classic_f(model, tokens, dataset, C, loss, K, batch):
+    """The course's per-window route: word2vec_sgd_wrapper over `batch` windows per call."""
     if loss is negSamplingCostAndGradient:
         def cost_fn(predicted, target, outputVectors, ds):
             return negSamplingCostAndGradient(predicted, target, outputVectors, ds, K)
@@ -364,7 +364,7 @@ def make_classic_f(model, tokens, dataset, C, loss, K):
         cost_fn = loss
 
     def f(wordVectors):
-        return word2vec_sgd_wrapper(model, tokens, wordVectors, dataset, C, cost_fn)
+        return word2vec_sgd_wrapper(model, tokens, wordVectors, dataset, C, cost_fn, batch)
     return f
 
 
@@ -501,11 +501,8 @@ def train(args):
               "path": "classic" if args.classic else "fast"}
     sampler = None
     if args.classic:
-        import q3_word2vec
-        if q3_word2vec.BATCH_SIZE != args.batch:
-            q3_word2vec.BATCH_SIZE = args.batch      # the wrapper's batch is a module constant
         f = make_classic_f(CLASSIC_MODELS[args.model], tokens, dataset, args.context,
-                           CLASSIC_LOSSES[args.loss], args.negatives)
+                           CLASSIC_LOSSES[args.loss], args.negatives, args.batch)
         generators = []
         config["sample_chunk"] = None
     else:
@@ -576,6 +573,7 @@ def main(argv=None):
         print(f"training: {done} iterations in {result['train_time']:.1f} s ({rate:,.0f} it/s)"
               + (f", resumed at iteration {result['start_iteration']}"
                  if result["start_iteration"] else ""))
+    status = 0
     course_setting = ((args.model, args.loss, args.context, args.negatives, args.batch)
                       == (MODEL, LOSS, CONTEXT, NEGATIVES, BATCH) and args.iterations >= ITERATIONS)
     if cost is None:
@@ -588,7 +586,9 @@ def main(argv=None):
               "(the course's runs end at 9.6-9.8)  OK")
     else:
         print(f"sanity: final smoothed cost {cost:.4f} > {COST_SANITY:g}, higher than the course's "
-              "9.6-9.8: check the step, the data and the changes to the code")
+              "9.6-9.8: check the step, the data and the changes to the code  FAILED",
+              file=sys.stderr)
+        status = 1       # the outputs are still written, for inspection
     words = words_by_index(result["tokens"])
     W = result["V"]
     summed = result["wordVectors"][:W] + result["wordVectors"][W:]     # (V, D) input + output
@@ -597,7 +597,7 @@ def main(argv=None):
     if not args.no_plot:
         plot_word_vectors(args.plot_out, result["tokens"], summed)
         print(f"wrote {args.plot_out}")
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -463,8 +463,8 @@ def cbow(currentWord, C, contextWords, tokens, inputVectors, outputVectors,
 
 
 def word2vec_sgd_wrapper(word2vecModel, tokens, wordVectors, dataset, C,
-                         word2vecCostAndGradient=softmaxCostAndGradient):
-    """Average cost and gradient over BATCH_SIZE random windows (classic, per window).
+                         word2vecCostAndGradient=softmaxCostAndGradient, batchsize=BATCH_SIZE):
+    """Average cost and gradient over `batchsize` random windows (classic, per window).
 
     For each window: ``C1 = random.randint(1, C)``, then
     ``dataset.getRandomContext(C1)`` — randomness consumed in this order.
@@ -480,6 +480,9 @@ def word2vec_sgd_wrapper(word2vecModel, tokens, wordVectors, dataset, C,
     C : int
         Maximum context size.
     word2vecCostAndGradient : callable
+    batchsize : int
+        Windows per call (the course's 50; a keyword added here so that callers need not
+        change a module constant).
 
     Returns
     -------
@@ -494,14 +497,14 @@ def word2vec_sgd_wrapper(word2vecModel, tokens, wordVectors, dataset, C,
     inputVectors, outputVectors = wordVectors[:N // 2], wordVectors[N // 2:]   # views, (W, D) each
     cost = 0.0
     grad = np.zeros(wordVectors.shape)
-    for _ in range(BATCH_SIZE):
+    for _ in range(batchsize):
         C1 = random.randint(1, C)
         centreWord, context = dataset.getRandomContext(C1)
         c, gin, gout = word2vecModel(centreWord, C1, context, tokens, inputVectors, outputVectors,
                                      dataset, word2vecCostAndGradient)
-        cost += c / BATCH_SIZE
-        grad[:N // 2] += gin / BATCH_SIZE
-        grad[N // 2:] += gout / BATCH_SIZE
+        cost += c / batchsize
+        grad[:N // 2] += gin / batchsize
+        grad[N // 2:] += gout / batchsize
     return cost, grad
 
 

@@ -141,6 +141,20 @@ def test_smoke_run_writes_png_vectors_and_final_checkpoint(sst, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["ck", "v.txt", "words.png"]   # nothing half-written
 
 
+def test_failed_sanity_check_exits_non_zero_but_keeps_the_outputs(sst, tmp_path, monkeypatch, capsys):
+    # a short run counts as "the course's settings" once ITERATIONS is lowered; with the bar at
+    # 0 the final cost cannot pass, so main must say FAILED and return 1 (after writing outputs)
+    monkeypatch.setattr(q3_run, "ITERATIONS", 200)
+    monkeypatch.setattr(q3_run, "COST_SANITY", 0.0)
+    status = q3_run.main(["--data", sst.path, "--iterations", "200", "--no-worker", "--no-plot",
+                          "--checkpoint-dir", str(tmp_path / "ck"),
+                          "--vectors-out", str(tmp_path / "v.txt")])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "FAILED" in captured.err and "sanity" in captured.err
+    assert (tmp_path / "v.txt").is_file()
+
+
 def test_sigkill_at_random_moments_then_resume_is_bit_identical(sst, tmp_path):
     args = ["--data", sst.path, "--iterations", "1500", "--save-every", "100", "--no-plot",
             "--print-every", "500"]
