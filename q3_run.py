@@ -58,8 +58,10 @@ import warnings
 
 import numpy as np
 
-from q3_sgd import (CheckpointConfigError, TrainingDivergedError, atomic_write,
-                    load_saved_params, print_speed_progress, sgd)
+from q3_sgd import (ANNEAL_EVERY, DEFAULT_CHECKPOINT_DIR, SAVE_PARAMS_EVERY,
+                    CheckpointConfigError, TrainingDivergedError, load_saved_params,
+                    print_speed_progress, sgd)
+from utils.atomic import atomic_write
 from q3_word2vec import (PreparedChunk, cbow, cbow_batch,
                          negative_sample_targets, negSamplingCostAndGradient,
                          prepare_skipgram_negsample, skipgram, skipgram_batch,
@@ -79,14 +81,14 @@ STEP = 0.3               # initial SGD step, halved every q3_sgd.ANNEAL_EVERY it
 MODEL = "skipgram"
 LOSS = "negsample"
 SEED = 31415
-SAVE_EVERY = 5000        # the course's SAVE_PARAMS_EVERY
+SAVE_EVERY = SAVE_PARAMS_EVERY   # the course's 5000
 PRINT_EVERY = 1000       # progress lines (40 for the default run)
 SMOOTH_EVERY = 10        # the smoothed cost is updated every 10 iterations, as the course's run did
 SAMPLE_CHUNK = 50        # iterations drawn (and prepared) in one go on the fast path: amortises the
                          # draws; 3 chunks in flight hold ~15 MB of index arrays
 CHUNK_BYTES = 32 << 20   # fewer iterations per chunk if its arrays could exceed this (large settings)
 COST_SANITY = 10.0       # a default run should end at or below this smoothed cost (course: 9.6-9.8)
-CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_DIR = DEFAULT_CHECKPOINT_DIR   # "checkpoints"
 VECTORS_OUT = "q3_word_vectors.txt"
 PLOT_OUT = "q3_word_vectors.png"
 
@@ -125,7 +127,7 @@ def parse_args(argv=None):
                    help="negative samples K per target (with --loss negsample)")
     g.add_argument("--batch", type=int, default=BATCH, help="windows per SGD iteration")
     g.add_argument("--step", type=float, default=STEP,
-                   help="initial step, halved every 20000 iterations")
+                   help=f"initial step, halved every {ANNEAL_EVERY} iterations")
     g.add_argument("--model", choices=sorted(CLASSIC_MODELS), default=MODEL,
                    help="skip-gram predicts the context from the centre word, CBOW the centre "
                         "from the summed context")
@@ -411,28 +413,6 @@ def write_word2vec_text(path, words, vectors):
         fh.write(f"{V} {D}\n")
         fh.writelines(f"{w}{r}\n" for w, r in zip(body.tolist(), rows))
     atomic_write(path, write, binary=False)
-
-
-def read_word2vec_text(path):
-    """(words list, vectors (V, D)) from a word2vec text file; errors name the line."""
-    with open(path, encoding="utf-8") as fh:
-        header = fh.readline().split()
-        if len(header) != 2:
-            raise ValueError(f"{path}:1: expected 'V D', got {' '.join(header)!r}")
-        V, D = int(header[0]), int(header[1])
-        words, vectors = [], np.empty((V, D))
-        for lineno, line in enumerate(fh, start=2):
-            parts = line.rstrip("\n").split(" ")
-            if len(parts) != D + 1:
-                raise ValueError(f"{path}:{lineno}: expected a word and {D} numbers, "
-                                 f"got {len(parts)} fields")
-            if len(words) == V:
-                raise ValueError(f"{path}:{lineno}: more than the {V} vectors announced")
-            vectors[len(words)] = [float(v) for v in parts[1:]]
-            words.append(parts[0])
-    if len(words) != V:
-        raise ValueError(f"{path}: {len(words)} vectors, the header announced {V}")
-    return words, vectors
 
 
 def plot_word_vectors(path, tokens, vectors, words=VISUALIZE_WORDS):

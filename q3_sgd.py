@@ -72,6 +72,7 @@ import zipfile
 
 import numpy as np
 
+from utils.atomic import atomic_write
 from utils.sparse import RowScatter, SparseRows
 
 # ---- hyper-parameters (the course's) -----------------------------------------
@@ -102,57 +103,6 @@ class CheckpointWarning(UserWarning):
 
 
 # ---- atomic files --------------------------------------------------------------
-def atomic_write(path, write, binary=True):
-    """Create or replace `path` so that no reader ever sees half a file.
-
-    ``write(fh)`` fills a temporary file in the same folder; it is flushed,
-    fsync'ed and renamed over `path` with ``os.replace`` (atomic on POSIX), and
-    the folder is fsync'ed so the rename itself survives a power cut. On any
-    error the temporary file is removed and `path` is left as it was.
-
-    Parameters
-    ----------
-    path : str
-    write : callable
-        ``write(fh)`` with ``fh`` a file object opened for writing.
-    binary : bool
-        Open the temporary file in binary (default) or text mode (UTF-8, "\\n").
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    # os.open with 0o666 lets the umask decide the final permissions, like open()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        mode = "wb" if binary else "w"
-        kwargs = {} if binary else {"encoding": "utf-8", "newline": "\n"}
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder):
-    """Persist a rename in `folder` (not possible on every OS: then skip)."""
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
 # ---- random states as JSON -----------------------------------------------------
 def _json_default(obj):
     """JSON encoder hook: ndarrays (MT19937 keys) and NumPy scalars."""
@@ -437,7 +387,7 @@ def print_speed_progress(iteration, smoothed_cost, info):
 
 # ---- sparse update ----------------------------------------------------------------
 def _is_sparse_gradient(grad):
-    """True for a sparse gradient object other than SparseRows (see ``sgd``'s `f`)."""
+    """True for a sparse gradient: `SparseRows` or any object with ``add_to(x, factor, scatter)``."""
     return not isinstance(grad, (np.ndarray, np.generic, float, int)) and hasattr(grad, "add_to")
 
 
@@ -562,7 +512,7 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
             raise TrainingDivergedError(
                 f"sgd: the cost is {float(cost)} at iteration {it}: training stopped before "
                 f"applying that update{where}. Try a smaller step.")
-        if isinstance(grad, SparseRows) or _is_sparse_gradient(grad):
+        if _is_sparse_gradient(grad):
             if scatter is None:
                 scatter = RowScatter()   # reusable buffers: no allocation per iteration
             grad.add_to(x, -step, scatter)

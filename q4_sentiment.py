@@ -34,6 +34,7 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 
+from q3_sgd import DEFAULT_CHECKPOINT_DIR  # noqa: E402  (q3_run.py's --checkpoint-dir default)
 from q4_softmaxreg import (REL_TOL, accuracy, fit_softmax_regression, predict,  # noqa: E402
                            sentence_features)
 
@@ -42,7 +43,6 @@ REGULARIZATION = np.logspace(-7, 0, 29)   # 4 values a decade, 1e-7 .. 1
 INTERCEPT = False                          # sweep_regularization's default (the course's model)
 INTERCEPT_CHOICES = {"auto": (False, True), "no": (False,), "yes": (True,)}   # --intercept
 CLASS_NAMES = ("very negative", "negative", "neutral", "positive", "very positive")
-DEFAULT_CHECKPOINT_DIR = "checkpoints"     # q3_run.py's --checkpoint-dir default
 OUTPUT_FILES = ("q4_reg_acc.png", "q4_dev_conf.png", "q4_dev_pred.txt")
 
 
@@ -270,7 +270,7 @@ def best_line(result):
 
 def write_predictions(path, labels, predictions, sentences):
     """q4_dev_pred.txt: header ``True\\tPredicted\\tText``, then one line per sentence (atomic)."""
-    from q3_sgd import atomic_write
+    from utils.atomic import atomic_write
     lines = ["True\tPredicted\tText\n"]
     lines += [f"{int(t)}\t{int(p)}\t{' '.join(words)}\n"
               for t, p, words in zip(labels, predictions, sentences)]
@@ -278,7 +278,7 @@ def write_predictions(path, labels, predictions, sentences):
 
 
 def _save_figure(fig, path):
-    from q3_sgd import atomic_write
+    from utils.atomic import atomic_write
     atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=120))
 
 

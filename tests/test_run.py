@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import q3_run
+from q4_sentiment import read_text_vectors
 from q3_sgd import load_saved_params
 from q3_word2vec import cbow_batch, skipgram_batch
 from utils.prefetch import PrefetchError, worker_supported
@@ -90,12 +91,12 @@ def test_word2vec_text_round_trip_and_errors(tmp_path):
     q3_run.write_word2vec_text(str(path), words, vectors)
     lines = path.read_text(encoding="utf-8").split("\n")
     assert lines[0] == "4 3" and lines[2].startswith("clichés ") and lines[-1] == ""
-    got_words, got = q3_run.read_word2vec_text(str(path))
-    assert got_words == words and got.shape == (4, 3)
+    got_tokens, got = read_text_vectors(str(path))            # the reader q4_sentiment uses
+    assert list(got_tokens) == words and got.shape == (4, 3)
     assert np.allclose(got, vectors, rtol=1e-8, atol=0)       # 9 significant digits
     path.write_text("2 3\na 1 2 3\nb 1 2\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"v.txt:3: expected a word and 3 numbers"):
-        q3_run.read_word2vec_text(str(path))
+        read_text_vectors(str(path))
 
 
 def test_help_lists_the_course_defaults(capsys):
@@ -128,10 +129,12 @@ def test_smoke_run_writes_png_vectors_and_final_checkpoint(sst, tmp_path):
     assert "training: 300 iterations in" in out.stdout and "final smoothed cost" in out.stdout
     png = (tmp_path / "words.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10000
-    words, vectors = q3_run.read_word2vec_text(str(tmp_path / "v.txt"))
+    with open(tmp_path / "v.txt", encoding="utf-8") as fh:
+        assert fh.readline() == "19539 10\n"                   # word2vec header "V D"
+    file_tokens, vectors = read_text_vectors(str(tmp_path / "v.txt"))
     tokens = sst.tokens()
-    assert len(words) == len(tokens) == 19539 and vectors.shape == (19539, 10)
-    assert all(tokens[w] == i for i, w in enumerate(words))
+    assert len(file_tokens) == len(tokens) == 19539 and vectors.shape == (19539, 10)
+    assert file_tokens == tokens                              # every word, in index order
     it, params, state = final_params(tmp_path / "ck")
     assert it == 300 and params.shape == (2 * 19539, 10)
     assert np.allclose(vectors, params[:19539] + params[19539:], rtol=1e-8, atol=1e-12)

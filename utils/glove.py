@@ -10,6 +10,8 @@ import os
 
 import numpy as np
 
+from utils.atomic import atomic_write
+
 DEFAULT_GLOVE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                   "datasets", "glove.6B.50d.txt")
 FETCH_HINT = "run `bash get_datasets.sh` in the repository root to fetch it"
@@ -230,7 +232,7 @@ def write_word_vectors(filepath, words, vectors, block=20000):
     Parameters
     ----------
     filepath : str or os.PathLike
-        Output file; written to ``filepath + '.tmp'`` first and renamed when complete.
+        Output file; written with `utils.atomic.atomic_write` (temp file, fsync, rename).
     words : sequence of str, length V
         One word per row; no whitespace inside a word.
     vectors : array_like of float32, shape (V, D)
@@ -247,19 +249,16 @@ def write_word_vectors(filepath, words, vectors, block=20000):
         if not w or len(w.split()) != 1 or b"\0" in w:
             raise ValueError(f"word {i} ({words[i]!r}) is empty or contains whitespace")
     V, D = vectors.shape
-    tmp = filepath + ".tmp"
-    try:
-        with open(tmp, "wb") as f:
-            for lo in range(0, V, block):
-                hi = min(V, lo + block)
-                word_bytes = np.array(encoded[lo:hi])            # (b,) S<longest word>
-                word_mat = word_bytes.view(np.uint8).reshape(hi - lo, -1)
-                fields = format_float32(vectors[lo:hi].reshape(-1))  # (b*D, 16)
-                fields = fields.reshape(hi - lo, D * _FIELD)     # (b, D*16): one row per line
-                newline = np.full((hi - lo, 1), ord("\n"), dtype=np.uint8)
-                lines = np.concatenate([word_mat, fields, newline], axis=1)
-                f.write(lines[lines != 0].tobytes())             # row-major: line by line
-        os.replace(tmp, filepath)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+
+    def write(f):
+        for lo in range(0, V, block):
+            hi = min(V, lo + block)
+            word_bytes = np.array(encoded[lo:hi])                # (b,) S<longest word>
+            word_mat = word_bytes.view(np.uint8).reshape(hi - lo, -1)
+            fields = format_float32(vectors[lo:hi].reshape(-1))  # (b*D, 16)
+            fields = fields.reshape(hi - lo, D * _FIELD)         # (b, D*16): one row per line
+            newline = np.full((hi - lo, 1), ord("\n"), dtype=np.uint8)
+            lines = np.concatenate([word_mat, fields, newline], axis=1)
+            f.write(lines[lines != 0].tobytes())                 # row-major: line by line
+
+    atomic_write(filepath, write)
