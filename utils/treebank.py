@@ -339,10 +339,11 @@ class StanfordSentiment:
         self._sentences = None
         self._tokens = self._tokenfreq = self._revtokens = self._wordcount = None
         self._ids = self._offsets = self._freq = None
-        self._sentlengths = self._cumsentlen = None
+        self._sentlengths = None
         self._rejectProb = None
         self._allsent = None          # (ids int32 (M',), offsets int64 (S'+1,))
-        self._allsent_lengths = None  # int64 (S',)
+        self._allsent_lengths = None  # int32 (S',)   (int32: less memory traffic in sample_windows)
+        self._allsent_offsets32 = None  # int32 (S'+1,)
         self._window_cache = {}       # C -> _allsent ids padded with C x -1 on each end
         self._allsentences = None     # SentenceList view of _allsent
         self._sampleTable = None
@@ -364,7 +365,6 @@ class StanfordSentiment:
             self._sentences = read_sentences(self._file("datasetSentences.txt"))
             self._sentlengths = np.fromiter(map(len, self._sentences), dtype=np.int64,
                                             count=len(self._sentences))
-            self._cumsentlen = np.cumsum(self._sentlengths)
         return self._sentences
 
     def numSentences(self):
@@ -445,10 +445,16 @@ class StanfordSentiment:
         """
         if self._allsent is None:
             ids, offsets = self.sentences_csr()
-            self._allsent = subsample(ids, offsets, self.rejectProb(), N_COPIES)
-            self._allsent_lengths = np.diff(self._allsent[1])
-            self._allsentences = SentenceList(*self._allsent, self._revtokens)
+            self._install_all_sentences(*subsample(ids, offsets, self.rejectProb(), N_COPIES))
         return self._allsent
+
+    def _install_all_sentences(self, ids, offsets):
+        """Make (ids (M',), offsets (S'+1,)) the allSentences() corpus, with its derived arrays."""
+        self._allsent = (ids, offsets)
+        self._window_cache = {}
+        self._allsent_lengths = np.diff(offsets).astype(np.int32)     # (S',)
+        self._allsent_offsets32 = offsets.astype(np.int32)            # (S'+1,)
+        self._allsentences = SentenceList(ids, offsets, self._revtokens)
 
     def _set_all_sentences(self, sentences):
         """Use the given word lists as allSentences() (for tests: the real one is random)."""
@@ -456,10 +462,7 @@ class StanfordSentiment:
         ids = np.array([tokens[w] for s in sentences for w in s], dtype=np.int32)
         offsets = np.zeros(len(sentences) + 1, dtype=np.int64)
         np.cumsum([len(s) for s in sentences], out=offsets[1:])
-        self._allsent = (ids, offsets)
-        self._window_cache = {}
-        self._allsent_lengths = np.diff(offsets)
-        self._allsentences = SentenceList(ids, offsets, self._revtokens)
+        self._install_all_sentences(ids, offsets)
 
     def allSentences(self):
         """Return the training corpus: every sentence 30 times with frequent words subsampled.
@@ -538,8 +541,7 @@ class StanfordSentiment:
         if offsets.size == 1:
             raise RuntimeError("allSentences() is empty: no window can be drawn")
         padded = self._padded_ids(C)                             # (M' + 2C,)
-        offsets32 = offsets.astype(np.int32)                     # int32: less memory traffic
-        lengths32 = self._allsent_lengths.astype(np.int32)
+        offsets32, lengths32 = self._allsent_offsets32, self._allsent_lengths   # int32, cached
         # Windows are built column-wise, (2C+1, k): each of the 2C+1 positions is one
         # contiguous row, so the running count below is a cheap sum down axis 0.
         shifts = np.arange(-C, C + 1, dtype=np.int32)[:, None]   # (2C+1, 1) offset from centre
