@@ -1,6 +1,7 @@
 """Formulas stated in ANSWERS.md that the code does not compute directly, checked numerically."""
 import numpy as np
 
+from q1_softmax import softmax
 from q2_gradcheck import gradcheck_naive
 from q2_neural import forward_backward_prop, param_count, unpack_params
 from q2_sigmoid import sigmoid
@@ -19,8 +20,7 @@ def test_2c_input_gradient():
         cost, _ = forward_backward_prop(x, labels, params, dims)
         h = sigmoid(x @ W1 + b1)                        # (N, H)
         z2 = h @ W2 + b2                                # (N, Dy)
-        y_hat = np.exp(z2 - z2.max(1, keepdims=True))
-        y_hat /= y_hat.sum(1, keepdims=True)
+        y_hat = softmax(z2)                             # (N, Dy)
         delta2 = y_hat - labels                         # (N, Dy)
         delta1 = (delta2 @ W2.T) * h * (1 - h)          # (N, H)
         return cost, delta1 @ W1.T                      # (N, Dx)
