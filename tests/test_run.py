@@ -371,16 +371,28 @@ def test_worker_and_no_worker_runs_are_bit_identical_and_resume_across(sst, tmp_
     assert np.array_equal(pa, pb) and np.array_equal(pa, pc)
 
 
-@needs_worker
-def test_ctrl_c_stops_the_run_and_its_worker(sst, tmp_path):
+def start_long_run(sst, tmp_path, **popen_kwargs):
+    """Start a 400,000-iteration q3_run.py in tmp_path; once its checkpoint folder exists (so the
+    worker is running), return (proc, pids of its child processes)."""
     proc = subprocess.Popen([sys.executable, SCRIPT, "--data", sst.path, "--iterations", "400000",
                              "--save-every", "100", "--no-plot", "--checkpoint-dir", "ck"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, **popen_kwargs)
     try:
         deadline = time.monotonic() + 60
         while not (tmp_path / "ck").exists() and time.monotonic() < deadline:
             time.sleep(0.01)
-        workers = child_pids(proc.pid)
+        return proc, child_pids(proc.pid)
+    except BaseException:          # never leave the run behind if waiting fails
+        proc.kill()
+        proc.wait()
+        raise
+
+
+@needs_worker
+def test_ctrl_c_stops_the_run_and_its_worker(sst, tmp_path):
+    proc, workers = start_long_run(sst, tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+    try:
         assert len(workers) == 1, workers
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
@@ -395,14 +407,9 @@ def test_ctrl_c_stops_the_run_and_its_worker(sst, tmp_path):
 
 @needs_worker
 def test_sigkill_leaves_no_worker_behind(sst, tmp_path):
-    proc = subprocess.Popen([sys.executable, SCRIPT, "--data", sst.path, "--iterations", "400000",
-                             "--save-every", "100", "--no-plot", "--checkpoint-dir", "ck"],
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, workers = start_long_run(sst, tmp_path, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "ck").exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        workers = child_pids(proc.pid)
         assert len(workers) == 1, workers
     finally:
         proc.send_signal(signal.SIGKILL)
