@@ -14,7 +14,7 @@ sampling). Two training paths compute the same model:
   minibatches that does not depend on the parameters (which rows each one
   reads and writes: ``q3_word2vec.prepare_skipgram_negsample``). A worker
   process does this ahead of training, on the other CPU core
-  (``utils.prefetch``; ``--no-worker`` keeps it in this process, same
+  (``w2v_engine.prefetch``; ``--no-worker`` keeps it in this process, same
   results). An iteration then costs one gather, the shared negative-sampling
   loss (``q3_word2vec.skipgram_negsample_fast``) and one in-place scatter of
   the sparse gradient by ``sgd``: it touches the few thousand rows of the
@@ -67,8 +67,8 @@ from q3_word2vec import (PreparedChunk, cbow, cbow_batch,
                          prepare_skipgram_negsample, skipgram, skipgram_batch,
                          skipgram_negsample_fast, softmaxCostAndGradient, word2vec_batch,
                          word2vec_sgd_wrapper)
-from utils.prefetch import Prefetcher
-from utils.sparse import pair_layout
+from w2v_engine.prefetch import Prefetcher
+from w2v_engine.sparse import pair_layout
 from utils.treebank import DatasetFormatError, StanfordSentiment
 
 # ---- hyper-parameters (the course's defaults) -----------------------------------
@@ -191,7 +191,7 @@ class BatchSampler:
       iteration that does not depend on the parameters.
 
     With ``prefetch=True`` the chunks are drawn (and prepared) ahead in a
-    worker process (``utils.prefetch``), in parallel with training; the
+    worker process (``w2v_engine.prefetch``), in parallel with training; the
     chunks are the same as without it. Call `close` at the end (it stops
     the worker).
 

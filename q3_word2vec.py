@@ -49,7 +49,7 @@ from typing import NamedTuple
 import numpy as np
 
 from q2_gradcheck import gradcheck_naive
-from utils.sparse import RowScatter, SparseRows, flat_indices
+from w2v_engine.sparse import RowScatter, SparseRows, flat_indices
 
 # ---- hyper-parameters of the classic interface ------------------------------------------------
 BATCH_SIZE = 50      # windows per word2vec_sgd_wrapper call (the course's batchsize)
@@ -743,7 +743,7 @@ class SkipgramPrepared(NamedTuple):
     """Index arrays of one skip-gram + negative-sampling minibatch over the stacked (2W, D) matrix.
 
     P = number of (centre, context) pairs of the minibatch (its valid context entries, in the order
-    of ``contexts[contexts >= 0]``); cols = ``utils.sparse.pair_layout(D, float64)[1]`` (D / 2 for
+    of ``contexts[contexts >= 0]``); cols = ``w2v_engine.sparse.pair_layout(D, float64)[1]`` (D / 2 for
     an even D: the scatter adds pairs of floats as complex numbers).
 
     Attributes
@@ -754,7 +754,7 @@ class SkipgramPrepared(NamedTuple):
         Exactly the rows of ``word2vec_batch``'s gradient, in the same order: the minibatch reads
         these rows and its gradient values are one row for each.
     flat : ndarray of int64, shape (P * (K+2) * cols,)
-        ``utils.sparse.flat_indices(rows, cols)``: where each gradient value lands in the scatter.
+        ``w2v_engine.sparse.flat_indices(rows, cols)``: where each gradient value lands in the scatter.
     n_pairs : int
         P.
     """
@@ -776,7 +776,7 @@ def prepare_skipgram_negsample(centres, contexts, negatives, W, cols, batch=None
     W : int
         Vocabulary size (output rows are shifted by W in the stacked matrix).
     cols : int
-        Scatter elements per row (``utils.sparse.pair_layout(D, dtype)[1]``).
+        Scatter elements per row (``w2v_engine.sparse.pair_layout(D, dtype)[1]``).
     batch : int or None
         Windows per minibatch; n must be a multiple of it. None: one minibatch of n windows.
 

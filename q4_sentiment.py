@@ -34,7 +34,7 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 
-from q3_sgd import DEFAULT_CHECKPOINT_DIR  # noqa: E402  (q3_run.py's --checkpoint-dir default)
+from utils.checkpoint import DEFAULT_CHECKPOINT_DIR  # noqa: E402  (q3_run.py's --checkpoint-dir default)
 from q4_softmaxreg import (REL_TOL, accuracy, fit_softmax_regression, predict,  # noqa: E402
                            sentence_features)
 
@@ -148,7 +148,7 @@ def your_vectors(tokens, checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
     iteration : int
         The checkpoint's iteration.
     """
-    from q3_sgd import load_saved_params
+    from utils.checkpoint import load_saved_params
     iteration, params, state = load_saved_params(checkpoint_dir)
     if params is None:
         raise SetupError(f"no word-vector checkpoint in {checkpoint_dir}/; "
@@ -421,7 +421,7 @@ def main(argv=None):
             raise SetupError(f"GloVe file {DEFAULT_GLOVE_PATH} not found; create it with "
                              "`bash get_datasets.sh`")
     if args.yourvectors and not args.vectors:
-        from q3_sgd import list_checkpoints
+        from utils.checkpoint import list_checkpoints
         if not list_checkpoints(args.checkpoint_dir):
             raise SetupError(f"no word-vector checkpoint in {args.checkpoint_dir}/; train the "
                              "vectors first with `python q3_run.py`")

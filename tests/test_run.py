@@ -13,7 +13,7 @@ import q3_run
 from q4_sentiment import read_text_vectors
 from q3_sgd import load_saved_params
 from q3_word2vec import cbow_batch, skipgram_batch
-from utils.prefetch import PrefetchError, worker_supported
+from w2v_engine.prefetch import PrefetchError, worker_supported
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "q3_run.py")

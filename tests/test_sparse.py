@@ -1,7 +1,7 @@
-"""utils.sparse.SparseRows: scatter-add semantics, repeats, non-contiguous targets."""
+"""w2v_engine.sparse.SparseRows: scatter-add semantics, repeats, non-contiguous targets."""
 import numpy as np
 
-from utils.sparse import SparseRows
+from w2v_engine.sparse import SparseRows
 
 
 def test_hand_value_with_repeated_row():
@@ -40,7 +40,7 @@ def test_empty_gradient_is_a_no_op():
 # ---- the flat pair scatter (RowScatter) ---------------------------------------------------------
 import pytest  # noqa: E402
 
-from utils.sparse import RowScatter, flat_indices, pair_layout, pair_view  # noqa: E402
+from w2v_engine.sparse import RowScatter, flat_indices, pair_layout, pair_view  # noqa: E402
 
 
 def test_pair_layout_and_flat_indices_by_hand():

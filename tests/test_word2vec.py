@@ -19,7 +19,7 @@ from q3_word2vec import (cbow, cbow_batch, getNegativeSamples, negative_sample_t
                          negSamplingCostAndGradient, normalizeRows, skipgram, skipgram_batch,
                          skipgram_pairs, softmaxCostAndGradient, stack_grads, word2vec_batch,
                          word2vec_sgd_wrapper)
-from utils.sparse import RowScatter, SparseRows, flat_indices, pair_layout
+from w2v_engine.sparse import RowScatter, SparseRows, flat_indices, pair_layout
 
 W, D, C, K = 7, 4, 3, 4          # small problem: vocabulary, dimension, context size, negatives
 WORDS = [f"w{i}" for i in range(W)]

@@ -1,0 +1,1 @@
+"""The word2vec training engine (being assembled; see the package modules)."""
