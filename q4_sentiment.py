@@ -35,8 +35,9 @@ if __name__ == "__main__":
 import numpy as np  # noqa: E402
 
 from utils.checkpoint import DEFAULT_CHECKPOINT_DIR  # noqa: E402  (q3_run.py's --checkpoint-dir default)
-from q4_softmaxreg import (REL_TOL, accuracy, fit_softmax_regression, predict,  # noqa: E402
-                           sentence_features)
+from utils.glove import read_word_vectors  # noqa: E402
+from utils.lbfgs import REL_TOL  # noqa: E402
+from q4_softmaxreg import accuracy, fit_softmax_regression, predict, sentence_features  # noqa: E402
 
 # ---- hyper-parameters -------------------------------------------------------
 REGULARIZATION = np.logspace(-7, 0, 29)   # 4 values a decade, 1e-7 .. 1
@@ -51,62 +52,6 @@ class SetupError(Exception):
 
 
 # ---- word vectors -----------------------------------------------------------
-def read_text_vectors(path, vocabulary=None):
-    """Read word vectors in word2vec / GloVe text format.
-
-    The word2vec header line "V D" is optional (GloVe files have none); every
-    other line is a word and D numbers separated by single spaces.
-
-    Parameters
-    ----------
-    path : str
-    vocabulary : set of str, optional
-        Keep only these words (the file is streamed, so a 400,000-word file
-        costs little memory).
-
-    Returns
-    -------
-    tokens : dict
-        word -> row index into `vectors`, in file order.
-    vectors : ndarray, shape (len(tokens), D)
-
-    Raises
-    ------
-    SetupError
-        The file does not exist.
-    ValueError
-        A line does not hold a word and D numbers (names the file and line).
-    """
-    if not os.path.isfile(path):
-        raise SetupError(f"word-vector file {path} not found; pass an existing file to --vectors")
-    wanted = None if vocabulary is None else {w.encode("utf-8") for w in vocabulary}
-    tokens, rows, D = {}, [], None
-    with open(path, "rb") as f:
-        for lineno, line in enumerate(f, start=1):
-            fields = line.rstrip(b"\r\n").rstrip(b" ").split(b" ")
-            if fields == [b""]:
-                continue
-            if lineno == 1 and len(fields) == 2 and all(x.isdigit() for x in fields):
-                D = int(fields[1])                     # word2vec header "V D"
-                continue
-            D = len(fields) - 1 if D is None else D
-            if len(fields) != D + 1 or D == 0:
-                raise ValueError(f"{path}:{lineno}: expected a word and {D} numbers separated by "
-                                 f"single spaces, got {len(fields)} fields")
-            word, text = fields[0], fields[0].decode("utf-8", "replace")
-            if (wanted is not None and word not in wanted) or text in tokens:
-                continue                               # not needed, or a repeat: first one wins
-            try:
-                rows.append(np.array(fields[1:], dtype=np.float64))   # (D,)
-            except ValueError as err:
-                raise ValueError(f"{path}:{lineno}: not a number in the vector of "
-                                 f"{word.decode('utf-8', 'replace')!r}: {err}") from None
-            tokens[text] = len(rows) - 1
-    if D is None:
-        raise ValueError(f"{path}: no word vectors in the file")
-    return tokens, (np.vstack(rows) if rows else np.zeros((0, D)))
-
-
 def glove_vectors(tokens, filepath=None):
     """GloVe vectors of the SST vocabulary, keeping only the words GloVe has.
 
@@ -431,7 +376,7 @@ def main(argv=None):
     splits = _splits(dataset)
     feature_sets = {}   # name -> (description, features by split)
     if args.vectors:
-        file_tokens, vectors = read_text_vectors(args.vectors, vocabulary=tokens.keys())
+        file_tokens, vectors = read_word_vectors(args.vectors, vocabulary=tokens.keys())
         print(f"vectors: {args.vectors} as it is ({vectors.shape[1]}-d; "
               f"{len(file_tokens)} of {len(tokens)} SST tokens have a vector)")
         feature_sets["file"] = (f"{os.path.basename(args.vectors)}, {vectors.shape[1]}-d",

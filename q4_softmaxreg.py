@@ -1,7 +1,7 @@
 """Question 4(a): sentence features and an L2-regularised softmax regression.
 
-A sentence is represented by the average of its word vectors; a linear
-softmax classifier maps that (D,) feature to the 5 sentiment classes.
+A sentence is represented by the average of its word vectors; a linear softmax
+classifier maps that (D,) feature to the 5 sentiment classes.
 
 Model, for N sentences with features X (N, D) and labels y (N,):
 
@@ -9,21 +9,16 @@ Model, for N sentences with features X (N, D) and labels y (N,):
     y_hat  = softmax(scores)            (N, C)
     J(W)   = mean_i -log y_hat[i, y_i] + 0.5 * reg * ||W||^2
 
-The gradient is dJ/dW = X^T delta + reg * W with delta = (y_hat - onehot(y)) / N,
-and dJ/db = sum_i delta_i. The bias b (intercept) is optional and never
-regularised: penalising it would pull the predicted class frequencies towards
-uniform for no reason (the SST classes are not balanced). With weights of
-shape (D + 1, C) and ``intercept=True`` the last row of the weights is b, so
-the classic call ``softmaxRegression(features, labels, weights, reg)`` keeps
-working unchanged for (D, C) weights.
+The gradient is dJ/dW = X^T delta + reg * W with delta = (y_hat - onehot(y)) / N, and
+dJ/db = sum_i delta_i. The bias b (intercept) is optional and never regularised:
+penalising it would pull the predicted class frequencies towards uniform for no reason
+(the SST classes are not balanced). ``intercept=True`` makes the last row of (D + 1, C)
+weights the bias b; the classic call ``softmaxRegression(features, labels, weights, reg)``
+with (D, C) weights is unchanged.
 
-Training. J is smooth and, for reg > 0, strictly convex, so a full-batch
-quasi-Newton method reaches the optimum in a few dozen steps: ``fit_softmax_regression``
-runs ``minimize_lbfgs`` (L-BFGS, written here, with an Armijo backtracking line
-search, preconditioned by the feature covariance) and stops when the relative
-change of J between two iterations falls below ``rel_tol``. ``softmax_wrapper``
-is the classic (cost, grad) function for ``q3_sgd.sgd``, kept for the course's
-fixed-step route.
+Training: ``fit_softmax_regression`` minimises J to convergence with full-batch L-BFGS
+(``utils/lbfgs.py``; J is smooth and, for reg > 0, strictly convex). ``softmax_wrapper``
+is the classic (cost, grad) function for ``q3_sgd.sgd``, the course's fixed-step route.
 """
 import sys
 import warnings
@@ -31,15 +26,9 @@ import warnings
 import numpy as np
 
 from q2_gradcheck import gradcheck_naive
+from utils.lbfgs import MAX_ITER, REL_TOL, minimize_lbfgs, softmax_hessian_preconditioner
 
-# ---- hyper-parameters -------------------------------------------------------
-SEED = 314                # self-test data
-REL_TOL = 1e-9            # stop when |J_prev - J| / max(|J|, |J_prev|, 1e-12) < REL_TOL
-MAX_ITER = 5000           # safety cap on L-BFGS iterations (each = one cost+grad, usually)
-LBFGS_MEMORY = 10         # number of (s, y) correction pairs kept
-ARMIJO_C1 = 1e-4          # sufficient-decrease constant of the backtracking line search
-BACKTRACK = 0.5           # step shrink factor when the Armijo condition fails
-MAX_BACKTRACKS = 50       # 0.5**50 ~ 1e-15: after that the direction is useless
+SEED = 314  # self-test data
 
 
 # ---- sentence features ------------------------------------------------------
@@ -57,8 +46,7 @@ def getSentenceFeatures(tokens, wordVectors, sentence):
     Returns
     -------
     sentVector : ndarray, shape (D,)
-        Mean of the known words' vectors; zeros when no word is known
-        (including the empty sentence), without a warning.
+        Mean of the known words' vectors; zeros, without a warning, if no word is known.
     """
     wordVectors = np.asarray(wordVectors)
     rows = [tokens[word] for word in sentence if word in tokens]
@@ -196,106 +184,9 @@ def softmax_wrapper(features, labels, weights, regularization=0.0):
 
 
 # ---- training to convergence -------------------------------------------------
-def minimize_lbfgs(f, x0, rel_tol=REL_TOL, max_iter=MAX_ITER, memory=LBFGS_MEMORY,
-                   precondition=None):
-    """Minimise a smooth function with L-BFGS and Armijo backtracking.
-
-    Parameters
-    ----------
-    f : callable
-        ``f(x) -> (cost, grad)`` for x of shape (P,).
-    x0 : ndarray, shape (P,)
-        Starting point (not modified).
-    rel_tol : float
-        Stop when ``|J_prev - J| / max(|J|, |J_prev|, 1e-12) < rel_tol``.
-        With 0 the run goes on until J stops decreasing (machine precision).
-    max_iter : int
-        Iteration cap; reaching it is reported as not converged.
-    memory : int
-        Number of correction pairs kept.
-    precondition : callable, optional
-        ``precondition(v) -> M^{-1} v`` for a fixed symmetric positive definite M
-        that approximates the Hessian; it becomes the initial inverse Hessian
-        of every L-BFGS step (identity when None).
-
-    Returns
-    -------
-    x : ndarray, shape (P,)
-    info : dict
-        ``cost`` (final J), ``iterations``, ``evaluations`` (calls of f),
-        ``converged`` (bool) and ``reason`` (str).
-    """
-    x = np.array(x0, dtype=np.float64, copy=True)
-    cost, g = f(x)
-    evaluations, S, Y = 1, [], []          # S, Y: the last `memory` steps and gradient changes
-    reason = "max_iter"
-    it = 0
-    for it in range(1, max_iter + 1):
-        if not np.any(g):
-            reason = "zero gradient"
-            break
-        direction = -_two_loop(g, S, Y, precondition)    # (P,): approximate -H^{-1} g
-        slope = direction @ g
-        if slope >= 0:                     # lost descent (numerical): restart without memory
-            S.clear(), Y.clear()
-            direction = -_two_loop(g, S, Y, precondition)
-            slope = direction @ g
-        # Before any curvature is known, a unit step along -g could be huge: scale it.
-        step = 1.0 if S else min(1.0, 1.0 / np.sqrt(-slope))
-        for _ in range(MAX_BACKTRACKS):
-            x_new = x + step * direction
-            cost_new, g_new = f(x_new)
-            evaluations += 1
-            if cost_new <= cost + ARMIJO_C1 * step * slope:
-                break
-            step *= BACKTRACK
-        else:
-            reason = "line search failed (at machine precision)"
-            break
-        s, y = x_new - x, g_new - g
-        if s @ y > 1e-12 * np.sqrt((s @ s) * (y @ y)):  # keep only pairs with positive curvature
-            S.append(s), Y.append(y)
-            if len(S) > memory:
-                S.pop(0), Y.pop(0)
-        change = abs(cost - cost_new) / max(abs(cost), abs(cost_new), 1e-12)
-        decreased = cost_new < cost
-        x, cost, g = x_new, cost_new, g_new
-        if change < rel_tol:
-            reason = "relative change of the objective below rel_tol"
-            break
-        if not decreased:  # only reachable with rel_tol = 0: J is at machine precision
-            reason = "no further decrease (machine precision)"
-            break
-    # A failed line search means no descent along a descent direction: a wrong gradient, or
-    # rel_tol far below machine precision. Either way not "converged" in the sense of rel_tol.
-    converged = reason != "max_iter" and "failed" not in reason
-    return x, {"cost": float(cost), "iterations": it, "evaluations": evaluations,
-               "converged": converged, "reason": reason}
-
-
-def _two_loop(g, S, Y, precondition=None):
-    """L-BFGS two-loop recursion: H g for the inverse-Hessian approximation H. g: (P,)."""
-    apply_h0 = precondition if precondition is not None else (lambda v: v)
-    q = g.copy()
-    alphas = []
-    for s, y in zip(reversed(S), reversed(Y)):
-        rho = 1.0 / (y @ s)
-        alpha = rho * (s @ q)
-        q -= alpha * y
-        alphas.append((rho, alpha))
-    q = apply_h0(q)
-    if S:
-        # initial H0 = gamma M^{-1}, gamma fitted to the newest pair (Barzilai-Borwein scale)
-        q *= (S[-1] @ Y[-1]) / (Y[-1] @ apply_h0(Y[-1]))
-    for (s, y), (rho, alpha) in zip(zip(S, Y), reversed(alphas)):
-        beta = rho * (y @ q)
-        q += (alpha - beta) * s
-    return q
-
-
 def fit_softmax_regression(features, labels, regularization, n_classes=5, intercept=False,
                            weights0=None, rel_tol=REL_TOL, max_iter=MAX_ITER):
-    """Train softmax regression to convergence (full-batch L-BFGS).
+    """Train softmax regression to convergence: build J(W) and run `utils.lbfgs.minimize_lbfgs`.
 
     Parameters
     ----------
@@ -308,13 +199,13 @@ def fit_softmax_regression(features, labels, regularization, n_classes=5, interc
         Learn an unregularised bias (weights then have D + 1 rows).
     weights0 : ndarray, shape (D [+ 1], C), optional
         Warm start; zeros by default (J is convex, so the start only changes the time).
-    rel_tol, max_iter : see `minimize_lbfgs`.
+    rel_tol, max_iter : see `utils.lbfgs.minimize_lbfgs`.
 
     Returns
     -------
     weights : ndarray, shape (D [+ 1], C)
     info : dict
-        As returned by `minimize_lbfgs`.
+        As returned by `utils.lbfgs.minimize_lbfgs`.
     """
     features = np.asarray(features, dtype=np.float64)
     labels = np.asarray(labels)
@@ -322,7 +213,7 @@ def fit_softmax_regression(features, labels, regularization, n_classes=5, interc
     if weights0 is None:
         weights0 = np.zeros((D + bool(intercept), n_classes))
     shape = weights0.shape
-    precondition = _hessian_preconditioner(features, regularization, shape[1], intercept)
+    precondition = softmax_hessian_preconditioner(features, regularization, shape[1], intercept)
 
     def objective(w_flat):  # (P,) -> cost, (P,)
         cost, grad = softmaxRegression(features, labels, w_flat.reshape(shape), regularization,
@@ -332,30 +223,6 @@ def fit_softmax_regression(features, labels, regularization, n_classes=5, interc
     w_flat, info = minimize_lbfgs(objective, weights0.ravel(), rel_tol=rel_tol, max_iter=max_iter,
                                   precondition=precondition)
     return w_flat.reshape(shape), info
-
-
-def _hessian_preconditioner(features, regularization, n_classes, intercept):
-    """M^{-1} v for M = (X~^T X~ / N) / C + reg R, a cheap model of the Hessian of J.
-
-    Averaged word vectors are strongly correlated, so J is badly conditioned and
-    plain L-BFGS needs thousands of iterations at small reg. The Hessian of the
-    data term is about (X~^T X~ / N) kron (diag(p) - p p^T) with class
-    probabilities p ~ 1/C; using the feature part of it (X~ = X with a column of
-    ones when there is an intercept, R = identity with 0 for the bias) as the
-    L-BFGS initial matrix removes most of that ill-conditioning. Shapes:
-    features (N, D), weights and v reshaped to (D [+ 1], C).
-    """
-    N, D = features.shape
-    X = np.hstack([features, np.ones((N, 1))]) if intercept else features   # (N, D')
-    gram = X.T @ X / max(N, 1) / n_classes                                   # (D', D')
-    penalty = np.full(X.shape[1], float(regularization))
-    if intercept:
-        penalty[-1] = 0.0                                       # the bias is not penalised
-    M = gram + np.diag(penalty)
-    M += 1e-10 * max(np.trace(M), 1e-12) / len(M) * np.eye(len(M))  # positive definite at reg 0
-    M_inv = np.linalg.inv(M)                                          # (D', D'), D' small
-    P = M_inv.shape[0]
-    return lambda v: (M_inv @ v.reshape(P, -1)).ravel()                      # (D', D') @ (D', C)
 
 
 def predict(features, weights, intercept=False):
@@ -379,8 +246,7 @@ def _self_test():
     cost, grad, pred = softmaxRegression(X, y, np.zeros((2, 5)))
     expected = X.T @ (np.full((2, 5), 0.2) - np.eye(5)[y]) / 2     # (2, 5)
     assert np.isclose(cost, np.log(5)), cost
-    assert grad.shape == expected.shape and np.allclose(grad, expected), grad
-    assert pred.shape == (2,)
+    assert grad.shape == expected.shape and np.allclose(grad, expected) and pred.shape == (2,), grad
     cost_reg, _ = softmaxRegression(X, y, np.ones((2, 5)), 2.0, nopredictions=True)
     assert np.isclose(cost_reg, np.log(5) + 0.5 * 2.0 * 10), cost_reg  # equal scores, ||W||^2 = 10
 
@@ -388,9 +254,8 @@ def _self_test():
     features = rng.standard_normal((10, 10))                      # (N, D)
     labels = rng.integers(0, 5, size=10)                          # (N,)
     weights = 0.1 * rng.standard_normal((10, 5))                  # (D, C)
-    assert gradcheck_naive(lambda w: softmaxRegression(features, labels, w, 1.0,
-                                                       nopredictions=True),
-                           weights), "gradient check failed (reg 1.0)"
+    assert gradcheck_naive(lambda w: softmax_wrapper(features, labels, w, 1.0), weights), \
+        "gradient check failed (reg 1.0)"
     print("gradient check, regularization 0.3, with intercept:")
     weights_b = 0.1 * rng.standard_normal((11, 5))                # (D + 1, C)
     assert gradcheck_naive(lambda w: softmaxRegression(features, labels, w, 0.3, nopredictions=True,
@@ -398,8 +263,7 @@ def _self_test():
         "gradient check failed (with intercept)"
 
     print("extreme scores (+-1000) give finite cost and gradient, no warnings:")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings.catch_warnings(action="error"):
         c, g = softmaxRegression(np.array([[1000.0], [-1000.0]]), np.array([1, 0]),
                                  np.array([[1.0, -1.0]]), nopredictions=True)
     assert np.isfinite(c) and np.isclose(c, 2000.0) and np.all(np.isfinite(g)), (c, g)

@@ -60,7 +60,7 @@ def run_script(args, label):
 
 def ensure_checkpoint(tmp):
     """Folder holding a final q3_run.py checkpoint: checkpoints/ or a fresh default run in tmp."""
-    from q3_sgd import list_checkpoints
+    from utils.checkpoint import list_checkpoints
     default = os.path.join(ROOT, qs.DEFAULT_CHECKPOINT_DIR)
     if list_checkpoints(default):
         return default

