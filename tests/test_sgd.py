@@ -1,6 +1,8 @@
 """q3_sgd: the course's behaviour, sparse updates and exact, crash-safe checkpoints."""
 import os
 import random
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -147,17 +149,92 @@ def test_sparse_row_out_of_range_is_an_error(bad_row):
 
 
 def test_any_gradient_object_with_add_to_is_applied_in_place():
-    # the protocol q3_word2vec.SkipgramNegGradient uses: add_to(x, factor, scatter)
+    # the protocol of q3_sgd's docstring: add_to(x, factor) does x += factor * grad in place
     seen = []
 
     class Doubling:
-        def add_to(self, x, factor, scatter):
-            seen.append((factor, type(scatter).__name__))
+        def add_to(self, x, factor):
+            seen.append((factor, x))
             x[1] += factor * 2.0
     x = sgd(lambda x: (0.0, Doubling()), np.zeros((3, 2)), 0.25, 4, PRINT_EVERY=QUIET,
             anneal_every=2)
     assert np.array_equal(x, [[0, 0], [-1.5, -1.5], [0, 0]])    # 2 * (0.25 + 0.25 + 0.125 + 0.125)
-    assert seen == [(-0.25, "RowScatter")] * 2 + [(-0.125, "RowScatter")] * 2
+    assert [factor for factor, _ in seen] == [-0.25] * 2 + [-0.125] * 2
+    assert all(arg is x for _, arg in seen)     # sgd's own x, updated in place every iteration
+
+
+class NotDensifiable:
+    """A sparse gradient that fails loudly if anything tries to make it dense."""
+
+    def __init__(self, rows, values):
+        self.rows, self.values = rows, values
+        self.calls = 0
+
+    def add_to(self, x, factor):
+        self.calls += 1
+        np.add.at(x, self.rows, factor * self.values)
+
+    def _densified(self, *args, **kwargs):
+        raise AssertionError("the sparse gradient was densified")
+    __array__ = to_dense = __mul__ = __rmul__ = __neg__ = __float__ = _densified
+
+
+def test_gradient_with_add_to_is_not_densified():
+    g = NotDensifiable(np.array([2, 0, 2]), np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    x = sgd(lambda x: (0.0, g), np.zeros((4, 2)), 0.5, 3, PRINT_EVERY=QUIET)
+    assert g.calls == 3
+    assert np.array_equal(x, [[-4.5, -6.0], [0, 0], [-9.0, -12.0], [0, 0]])
+
+
+def test_sparse_rows_fits_the_protocol():
+    # SparseRows.add_to(x, factor, scatter=None): called with two arguments by sgd
+    g = SparseRows(np.array([1, 1]), np.array([[1.0, 2.0], [3.0, 4.0]]))
+    x = sgd(lambda x: (0.0, g), np.ones((3, 2)), 0.5, 1, PRINT_EVERY=QUIET)
+    assert np.array_equal(x, [[1, 1], [-1.0, -2.0], [1, 1]])
+
+
+@pytest.mark.parametrize("grad", [1.0, 1, np.float64(1.0), np.ones(2)])
+def test_numbers_and_arrays_are_dense(grad):
+    x = sgd(lambda x: (0.0, grad), np.zeros(2), 0.5, 2, PRINT_EVERY=QUIET)
+    assert np.array_equal(x, [-1.0, -1.0])
+
+
+def test_ndarray_subclass_with_add_to_is_dense():
+    class Tagged(np.ndarray):
+        def add_to(self, x, factor):
+            raise AssertionError("an ndarray is a dense gradient")
+    grad = np.ones(2).view(Tagged)
+    x = sgd(lambda x: (0.0, grad), np.zeros(2), 0.5, 2, PRINT_EVERY=QUIET)
+    assert np.array_equal(x, [-1.0, -1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_non_contiguous_postprocessing_gives_c_contiguous_float64(dtype):
+    contiguous = []
+
+    class Probe:
+        def add_to(self, x, factor):
+            contiguous.append(x.flags.c_contiguous and x.dtype == np.float64)
+            x += factor
+    out = sgd(lambda x: (0.0, Probe()), np.zeros((3, 2), dtype=dtype), 0.5, 3,
+              postprocessing=np.asfortranarray, PRINT_EVERY=QUIET)
+    assert out.flags.c_contiguous and out.dtype == np.float64
+    assert contiguous == [dtype == np.float64, True, True]
+    assert np.array_equal(out, np.full((3, 2), -1.5))
+
+
+def test_postprocessing_returning_a_number_gives_an_array():
+    out = sgd(quad, np.ones(2), 0.25, 2, postprocessing=lambda x: np.float32(x.sum()),
+              PRINT_EVERY=QUIET)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float64 and out.sum() == 0.5
+
+
+def test_q3_sgd_does_not_import_the_engine():
+    code = ("import sys, q3_sgd; "
+            "engine = sorted(m for m in sys.modules if m.split('.')[0] == 'w2v_engine'); "
+            "assert not engine, engine")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
 
 
 # ---- exact resume ----------------------------------------------------------------------

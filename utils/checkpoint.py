@@ -16,6 +16,10 @@ unicode arrays read back with ``allow_pickle=False``: loading a checkpoint
 cannot run code. An unreadable newest file is skipped with a warning naming it
 and the previous one is used.
 
+``sgd`` uses two functions: ``resume(...)`` builds the run's configuration and,
+with a folder, starts from its newest checkpoint (checks, random states and
+all); ``save_params(...)`` writes one checkpoint.
+
 ``load_saved_params(checkpoint_dir)`` returns ``(iteration, params, state)``;
 for a ``q3_run.py`` run ``params`` is the stacked (2V, D) matrix (input vectors
 in rows ``:V``, output vectors in ``V:``) and ``state["config"]["run"]``
@@ -28,6 +32,7 @@ import random
 import re
 import warnings
 import zipfile
+from typing import NamedTuple
 
 import numpy as np
 
@@ -242,12 +247,18 @@ def load_saved_params(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
         ``python_random`` (for ``random.setstate``), ``numpy_random`` (for
         ``np.random.set_state``) and ``generators`` (saved states, in order).
     """
+    return _load_newest(checkpoint_dir)
+
+
+def _load_newest(checkpoint_dir):
+    """Body of `load_saved_params` and `resume`: stacklevel=3 makes the warning name the line
+    that called either of them (for a resume, the line of ``sgd``)."""
     for iteration, path in list_checkpoints(checkpoint_dir):
         try:
             params, state = _read_checkpoint(path, iteration)
         except CheckpointError as err:
             warnings.warn(f"skipping unreadable checkpoint {path} ({err}); "
-                          "trying the previous one", CheckpointWarning, stacklevel=2)
+                          "trying the previous one", CheckpointWarning, stacklevel=3)
             continue
         return iteration, params, state
     return 0, None, None
@@ -310,3 +321,125 @@ def _config_differences(saved, current, prefix=""):
         elif a != b:
             diffs.append(f"{name}: checkpoint has {a!r}, this run has {b!r}")
     return diffs
+
+
+# ---- starting a run ----------------------------------------------------------------
+class Start(NamedTuple):
+    """Where ``sgd`` starts: returned by `resume`.
+
+    Attributes
+    ----------
+    iteration : int
+        Iterations already done (0 for a new run).
+    x : ndarray, the shape of the run's x, e.g. (2V, D)
+        The parameters to start from.
+    step : float
+        The step of the next iteration.
+    expcost : float or None
+        The smoothed cost so far (None: not computed yet).
+    last_saved : (int, str) or None
+        ``(iteration, path)`` of the checkpoint resumed from.
+    config : dict
+        The run's configuration, for ``save_params(..., config=...)``.
+    """
+
+    iteration: int
+    x: np.ndarray
+    step: float
+    expcost: float | None
+    last_saved: tuple | None
+    config: dict
+
+
+def resume(checkpoint_dir, x, step, iterations, *, anneal_every, config=None, generators=(),
+           fresh=False):
+    """Start a run of ``q3_sgd.sgd``: from the newest checkpoint of a folder, or from `x`.
+
+    Builds the configuration stored in every checkpoint: x's shape and dtype,
+    the initial step, `anneal_every`, the kinds of `generators`, and the
+    caller's `config` under ``"run"``. With a folder, it first deletes the
+    temporary files of writers that died mid-save, and with `fresh` every
+    checkpoint (printing how many); then it reads the newest readable
+    checkpoint, checks it and puts every random state back (Python's
+    ``random``, NumPy's global state, `generators`), printing
+    ``resuming from <path> (iteration N)``.
+
+    Parameters
+    ----------
+    checkpoint_dir : str or None
+        Folder of the checkpoints; None: checkpoints are off, start at
+        iteration 0 (the configuration is still built, so a `config` or a
+        generator that cannot be stored fails at once).
+    x : ndarray, any shape, e.g. (2V, D)
+        Start point of a new run; a checkpoint's parameters are cast to its dtype.
+    step : float
+        Initial step of the run.
+    iterations : int
+        Iterations asked for, counting those done before a resume.
+    anneal_every : int
+        The step is halved after every `anneal_every` iterations.
+    config : dict or None
+        JSON-compatible description of the run; resuming with another is refused.
+    generators : sequence
+        Extra random generators (NumPy Generator / RandomState, random.Random,
+        or objects with get_state()/set_state()).
+    fresh : bool
+        Delete the folder's checkpoints and start at iteration 0.
+
+    Returns
+    -------
+    Start
+        ``(iteration, x, step, expcost, last_saved, config)``. For a new run:
+        ``(0, x, step, None, None, config)``, `x` and `step` as given. On
+        resume the step is ``step * 0.5 ** (iteration // anneal_every)``.
+
+    Raises
+    ------
+    CheckpointConfigError
+        The newest checkpoint comes from a run with another configuration, is
+        beyond `iterations`, holds a step off the schedule, or another number
+        of generator states.
+    TypeError
+        `config` is not JSON-compatible, or a generator cannot be checkpointed.
+    """
+    step0 = float(step)
+    # a JSON round trip: the dict compared on resume is exactly the one a checkpoint gives back
+    run_config = json.loads(_dumps({
+        "sgd": {"shape": list(x.shape), "dtype": str(x.dtype), "step": step0,
+                "anneal_every": int(anneal_every), "generators": [_kind(g) for g in generators]},
+        "run": config if config is not None else {},
+    }))
+    new_run = Start(0, x, step, None, None, run_config)
+    if checkpoint_dir is None:
+        return new_run
+    _remove_stale_temps(checkpoint_dir)
+    if fresh:
+        n = remove_checkpoints(checkpoint_dir)
+        if n:
+            print(f"starting fresh: removed {n} checkpoint(s) from {checkpoint_dir}", flush=True)
+    iteration, saved_x, state = _load_newest(checkpoint_dir)
+    if iteration == 0:
+        return new_run
+    diffs = _config_differences(state["config"], run_config)
+    if diffs:
+        raise CheckpointConfigError(
+            f"the newest checkpoint {state['path']} was written by a run with a different "
+            "configuration:\n  " + "\n  ".join(diffs) + "\nTo start fresh, run q3_run.py "
+            f"with --fresh (sgd(..., fresh=True)) or delete the folder {checkpoint_dir}; "
+            "to resume it, use that run's settings.")
+    if iteration > iterations:
+        raise CheckpointConfigError(
+            f"the newest checkpoint {state['path']} is at iteration {iteration}, beyond "
+            f"the {iterations} iterations asked for. Ask for at least {iteration} "
+            f"iterations, or start fresh (--fresh, or delete the folder {checkpoint_dir}).")
+    x = saved_x.astype(x.dtype, copy=False)
+    # integer division: the number of halvings already done (a run resumed at 5000 of a
+    # 20000 period keeps the initial step, not 0.5 ** 0.25 of it)
+    step = step0 * 0.5 ** (iteration // anneal_every)
+    if state["step"] is not None and state["step"] != step:
+        raise CheckpointConfigError(f"checkpoint {state['path']} has step {state['step']!r}"
+                                    f" but the schedule gives {step!r} at iteration "
+                                    f"{iteration}")
+    restore_random_state(state, generators)
+    print(f"resuming from {state['path']} (iteration {iteration})", flush=True)
+    return Start(iteration, x, step, state["expcost"], (iteration, state["path"]), run_config)

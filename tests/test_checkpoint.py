@@ -1,0 +1,183 @@
+"""utils.checkpoint: resume(), and checkpoints written by the code before the restructure."""
+import importlib.util
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import q3_sgd
+from q3_sgd import sgd
+from utils.checkpoint import (CheckpointConfigError, CheckpointWarning, Start, load_saved_params,
+                              resume, save_params)
+from w2v_engine.sparse import SparseRows
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUIET = 10 ** 9
+# the last commit whose q3_sgd.py held the checkpoint code itself (before "Restructure step 0")
+PRE_RESTRUCTURE = "38b8defc4a57487a732f89c122554e41ce5beab2"
+
+
+@pytest.fixture(scope="module")
+def old_sgd(tmp_path_factory):
+    """q3_sgd as it was before the checkpoint code moved to utils/checkpoint.py."""
+    try:
+        source = subprocess.run(["git", "show", f"{PRE_RESTRUCTURE}:q3_sgd.py"], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"the pre-restructure q3_sgd.py is needed: {err}")
+        pytest.skip(f"no git history with commit {PRE_RESTRUCTURE[:7]}: {err}")
+    # utils/sparse.py has since moved, unchanged, to w2v_engine/sparse.py
+    assert "from utils.sparse import" in source
+    source = source.replace("from utils.sparse import", "from w2v_engine.sparse import")
+    path = tmp_path_factory.mktemp("old") / "old_q3_sgd.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("old_q3_sgd", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert "def _read_checkpoint" in source and not hasattr(module, "resume")
+    return module.sgd
+
+
+def _problem(gen):
+    """A stochastic cost on Python's random, NumPy's global state and a Generator; sparse grad."""
+    def f(x):
+        rows = gen.integers(0, x.shape[0], size=4)
+        noise = random.random() + np.random.rand() + gen.standard_normal()
+        diff = x[rows] - noise
+        return float(np.sum(diff ** 2)), SparseRows(rows, 2 * diff)
+    return f
+
+
+def _run(run_sgd, folder, iterations, seed=7, lines=None):
+    random.seed(seed)
+    np.random.seed(seed)
+    gen = np.random.default_rng(seed)
+    progress = None if lines is None else (lambda i, c, info: lines.append((i, c)))
+    return run_sgd(_problem(gen), np.zeros((6, 2)), 0.01, iterations, useSaved=True,
+                   save_every=10, anneal_every=15, PRINT_EVERY=5, smooth_every=1,
+                   checkpoint_dir=str(folder), config={"dim": 2, "model": "test"},
+                   generators=[gen], progress=progress)
+
+
+def _arrays(path):
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+@pytest.mark.parametrize("first, second", [("old", "new"), ("new", "old")])
+def test_resume_across_the_restructure_is_exact(old_sgd, tmp_path, first, second):
+    by_name = {"old": old_sgd, "new": sgd}
+    lines_whole, lines_resumed = [], []
+    whole = _run(sgd, tmp_path / "whole", 40, lines=lines_whole)
+    _run(by_name[first], tmp_path / "split", 20)
+    resumed = _run(by_name[second], tmp_path / "split", 40, seed=999, lines=lines_resumed)
+    assert whole.shape == resumed.shape == (6, 2)
+    assert np.array_equal(whole, resumed)
+    assert lines_resumed == [line for line in lines_whole if line[0] > 20]
+    assert np.array_equal(_run(old_sgd, tmp_path / "old_whole", 40), whole)
+
+
+def test_file_format_unchanged(old_sgd, tmp_path):
+    _run(old_sgd, tmp_path / "old", 30)
+    _run(sgd, tmp_path / "new", 30)
+    names = sorted(os.listdir(tmp_path / "old"))
+    assert names == sorted(os.listdir(tmp_path / "new")) == [
+        f"saved_params_{i}.npz" for i in (10, 20, 30)]
+    for name in names:
+        old, new = _arrays(tmp_path / "old" / name), _arrays(tmp_path / "new" / name)
+        assert sorted(old) == sorted(new)
+        for key in old:
+            assert old[key].dtype == new[key].dtype and np.array_equal(old[key], new[key]), key
+
+
+# ---- resume() ------------------------------------------------------------------------
+def test_without_a_folder_resume_only_builds_the_configuration():
+    x = np.zeros((3, 2), dtype=np.float32)
+    step = np.float32(0.5)                          # kept as given: same arithmetic in the loop
+    start = resume(None, x, step, 10, anneal_every=4, config={"dim": (2,)},
+                   generators=[np.random.default_rng(0), random.Random(0)])
+    assert isinstance(start, Start)
+    assert start[:5] == (0, x, step, None, None) and start.x is x and start.step is step
+    assert start.config == {"sgd": {"shape": [3, 2], "dtype": "float32", "step": 0.5,
+                                    "anneal_every": 4,
+                                    "generators": ["Generator", "random.Random"]},
+                            "run": {"dim": [2]}}          # JSON round trip: tuples are lists
+
+
+def test_unstorable_config_or_generator_fails_even_without_checkpoints():
+    with pytest.raises(TypeError, match="cannot store a object"):
+        sgd(lambda x: (0.0, x), np.ones(2), 0.1, 1, PRINT_EVERY=QUIET, config={"a": object()})
+    with pytest.raises(TypeError, match="cannot checkpoint a object"):
+        sgd(lambda x: (0.0, x), np.ones(2), 0.1, 1, PRINT_EVERY=QUIET, generators=[object()])
+
+
+def test_empty_folder_starts_at_zero_and_creates_nothing(tmp_path, capsys):
+    x = np.ones(2)
+    start = resume(str(tmp_path / "none"), x, 0.1, 10, anneal_every=5)
+    assert start[:5] == (0, x, 0.1, None, None)
+    assert not (tmp_path / "none").exists() and capsys.readouterr().out == ""
+
+
+def test_resume_prints_and_restores(tmp_path, capsys):
+    config = resume(None, np.ones(2), 1.0, 30, anneal_every=10).config
+    np.random.seed(3)
+    expected = np.random.rand()
+    np.random.seed(3)
+    save_params(20, np.full(2, 7.0), str(tmp_path), step=0.25, config=config, expcost=1.5)
+    np.random.seed(4)
+    start = resume(str(tmp_path), np.ones(2), 1.0, 30, anneal_every=10)
+    path = os.path.join(str(tmp_path), "saved_params_20.npz")
+    assert start.iteration == 20 and np.array_equal(start.x, [7.0, 7.0])
+    assert start.step == 0.25 and start.expcost == 1.5 and start.last_saved == (20, path)
+    assert np.random.rand() == expected
+    assert capsys.readouterr().out == f"resuming from {path} (iteration 20)\n"
+
+
+def test_step_off_the_schedule_refused(tmp_path):
+    config = resume(None, np.ones(2), 1.0, 30, anneal_every=10).config
+    save_params(20, np.ones(2), str(tmp_path), step=0.5, config=config)   # schedule: 0.25
+    with pytest.raises(CheckpointConfigError, match=r"has step 0\.5 but the schedule gives "
+                                                    r"0\.25 at iteration 20"):
+        resume(str(tmp_path), np.ones(2), 1.0, 30, anneal_every=10)
+
+
+def test_fresh_removes_and_says_so(tmp_path, capsys):
+    sgd(lambda x: (0.0, x), np.ones(2), 0.1, 20, useSaved=True, save_every=10,
+        PRINT_EVERY=QUIET, checkpoint_dir=str(tmp_path))
+    capsys.readouterr()
+    start = resume(str(tmp_path), np.ones(2), 0.1, 20, anneal_every=10, fresh=True)
+    assert start.iteration == 0 and os.listdir(tmp_path) == []
+    assert capsys.readouterr().out == f"starting fresh: removed 2 checkpoint(s) from {tmp_path}\n"
+    resume(str(tmp_path), np.ones(2), 0.1, 20, anneal_every=10, fresh=True)
+    assert capsys.readouterr().out == ""                   # nothing removed: nothing said
+
+
+def test_stale_temporary_files_removed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    names = {"dead": f".saved_params_10.npz.{dead.pid}.tmp",
+             "ours": f".saved_params_10.npz.{os.getpid()}.tmp",     # nothing is being written
+             "alive": f".saved_params_10.npz.{os.getppid()}.tmp",   # another live writer
+             "other": "notes.txt"}
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"x")
+    resume(str(tmp_path), np.ones(2), 0.1, 20, anneal_every=10)
+    assert sorted(os.listdir(tmp_path)) == sorted([names["alive"], names["other"]])
+
+
+def test_unreadable_checkpoint_warning_names_the_caller(tmp_path):
+    sgd(lambda x: (0.0, x), np.ones(2), 0.1, 20, useSaved=True, save_every=10,
+        PRINT_EVERY=QUIET, checkpoint_dir=str(tmp_path))
+    (tmp_path / "saved_params_20.npz").write_bytes(b"garbage")
+    with pytest.warns(CheckpointWarning, match="saved_params_20.npz") as through_sgd:
+        sgd(lambda x: (0.0, x), np.ones(2), 0.1, 20, useSaved=True, save_every=10,
+            PRINT_EVERY=QUIET, checkpoint_dir=str(tmp_path))
+    assert through_sgd[0].filename == q3_sgd.__file__          # as before the restructure
+    (tmp_path / "saved_params_20.npz").write_bytes(b"garbage")
+    with pytest.warns(CheckpointWarning) as direct:
+        assert load_saved_params(str(tmp_path))[0] == 10
+    assert direct[0].filename == __file__
