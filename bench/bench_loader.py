@@ -5,7 +5,8 @@
 Each measurement runs in a fresh Python process so that its peak memory (ru_maxrss) is its own:
 1. build: StanfordSentiment() + tokens() + allSentences() + sampleTable(): wall time and peak
    memory of the process (the interpreter and numpy included);
-2. GloVe: loadWordVectors(tokens) for the 19,539 SST tokens;
+2. GloVe: loadWordVectors(tokens) for the 19,539 SST tokens (the reader underneath is
+   utils.glove.read_word_vectors, which q4_sentiment.py --vectors uses too);
 3. sampling: sample_windows(rng, 50000, 5) against 5,000 classic
    ``getRandomContext(random.randint(1, 5))`` calls, and sample_negatives(rng, targets, 10) for
    50,000 targets against the classic ``sampleTokenIdx`` redraw loop; the speed ratios are per

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import SST_TINY_DIR
+from treebank_reference import sample_table_reference, set_all_sentences, subsample_reference
 from utils.treebank import (DatasetFormatError, MissingLabelWarning, SentenceList,
-                            StanfordSentiment, sample_table_reference, subsample,
-                            subsample_reference)
+                            StanfordSentiment, subsample)
 
 # ---- the tiny fixture, worked out by hand from tests/fixtures/sst_tiny -----------------------
 NBSP = "\u00a0"
@@ -199,17 +199,17 @@ def exact_window_distribution(sentences, C):
 
 
 def test_getRandomContext_hand_cases(sst_tiny):
-    sst_tiny._set_all_sentences([["good", "good"], ["the", "film"]])
+    set_all_sentences(sst_tiny, [["good", "good"], ["the", "film"]])
     random.seed(5)
     seen = {(c, tuple(ctx)) for c, ctx in (sst_tiny.getRandomContext(5) for _ in range(200))}
     assert seen == {("the", ("film",)), ("film", ("the",))}
-    sst_tiny._set_all_sentences([["film", "film", "good"]])
+    set_all_sentences(sst_tiny, [["film", "film", "good"]])
     seen = {(c, tuple(ctx)) for c, ctx in (sst_tiny.getRandomContext(1) for _ in range(200))}
     assert seen == {("film", ("good",)), ("good", ("film",))}
 
 
 def test_getRandomContext_uses_python_random_like_the_classic(sst_tiny):
-    sst_tiny._set_all_sentences([["the", "film", "is"], ["a", "film"]])
+    set_all_sentences(sst_tiny, [["the", "film", "is"], ["a", "film"]])
     random.seed(11)
     centre, context = sst_tiny.getRandomContext(1)
     after = random.random()
@@ -221,7 +221,7 @@ def test_getRandomContext_uses_python_random_like_the_classic(sst_tiny):
 
 
 def test_sample_windows_layout(sst_tiny):
-    sst_tiny._set_all_sentences(WINDOW_SENTENCES)
+    set_all_sentences(sst_tiny, WINDOW_SENTENCES)
     C = 3
     support = {key for key in exact_window_distribution(
         [[sst_tiny.tokens()[w] for w in s] for s in WINDOW_SENTENCES], C)}
@@ -237,7 +237,7 @@ def test_sample_windows_layout(sst_tiny):
 
 
 def test_sample_windows_and_classic_match_the_exact_distribution(sst_tiny):
-    sst_tiny._set_all_sentences(WINDOW_SENTENCES)
+    set_all_sentences(sst_tiny, WINDOW_SENTENCES)
     tokens, C = sst_tiny.tokens(), 3
     dist = exact_window_distribution([[tokens[w] for w in s] for s in WINDOW_SENTENCES], C)
     keys = sorted(dist)
@@ -264,7 +264,7 @@ def test_sample_windows_and_classic_match_the_exact_distribution(sst_tiny):
 
 
 def test_sample_windows_redraw_gives_up_when_no_window_exists(sst_tiny):
-    sst_tiny._set_all_sentences([["good", "good"]])
+    set_all_sentences(sst_tiny, [["good", "good"]])
     with pytest.raises(RuntimeError, match="non-empty context"):
         sst_tiny.sample_windows(np.random.default_rng(0), 10, 2)
 

@@ -203,10 +203,10 @@ def python_random_as_numpy():
 def subsample(ids, offsets, reject_prob, copies=N_COPIES):
     """Vectorised classic subsampling: ``copies`` copies of every sentence, frequent words dropped.
 
-    Consumes Python's ``random`` exactly as :func:`subsample_reference` does: one
-    ``random.random()`` per word whose reject probability is > 0, in corpus order, copy after
-    copy; a word is kept if its probability is <= 0 or the draw is >= it. Sentences left with
-    fewer than two words are dropped.
+    Consumes Python's ``random`` exactly as the classic per-word loop (kept readable in
+    tests/treebank_reference.py): one ``random.random()`` per word whose reject probability is
+    > 0, in corpus order, copy after copy; a word is kept if its probability is <= 0 or the draw
+    is >= it. Sentences left with fewer than two words are dropped.
 
     Parameters
     ----------
@@ -245,43 +245,6 @@ def subsample(ids, offsets, reject_prob, copies=N_COPIES):
     kept_offsets = np.zeros(kept_lengths.size + 1, dtype=np.int64)
     np.cumsum(kept_lengths, out=kept_offsets[1:])
     return kept_ids, kept_offsets
-
-
-def subsample_reference(sentences, tokens, reject_prob, copies=N_COPIES):
-    """Readable per-word version of :func:`subsample`, on word lists (slow; for tests)."""
-    kept = []
-    for sentence in sentences * copies:
-        words = [w for w in sentence
-                 if reject_prob[tokens[w]] <= 0 or random.random() >= reject_prob[tokens[w]]]
-        if len(words) > 1:
-            kept.append(words)
-    return kept
-
-
-def sample_table_reference(freq, tablesize):
-    """Readable per-entry version of the table built by ``StanfordSentiment.sampleTable``.
-
-    Parameters
-    ----------
-    freq : sequence of int, length V
-        Count of each token, in index order.
-    tablesize : int
-
-    Returns
-    -------
-    table : list of int, length tablesize
-        ``table[i]`` = first token j whose cumulative weight (``freq ** 0.75``, normalised,
-        times tablesize) is >= i.
-    """
-    weights = np.array(freq, dtype=np.float64) ** TABLE_POWER
-    weights /= np.sum(weights)
-    cumulative = np.cumsum(weights) * tablesize
-    table, j = [], 0
-    for i in range(tablesize):
-        while i > cumulative[j]:
-            j += 1
-        table.append(j)
-    return table
 
 
 class SentenceList(Sequence):
@@ -455,14 +418,6 @@ class StanfordSentiment:
         self._allsent_lengths = np.diff(offsets).astype(np.int32)     # (S',)
         self._allsent_offsets32 = offsets.astype(np.int32)            # (S'+1,)
         self._allsentences = SentenceList(ids, offsets, self._revtokens)
-
-    def _set_all_sentences(self, sentences):
-        """Use the given word lists as allSentences() (for tests: the real one is random)."""
-        tokens = self.tokens()
-        ids = np.array([tokens[w] for s in sentences for w in s], dtype=np.int32)
-        offsets = np.zeros(len(sentences) + 1, dtype=np.int64)
-        np.cumsum([len(s) for s in sentences], out=offsets[1:])
-        self._install_all_sentences(ids, offsets)
 
     def allSentences(self):
         """Return the training corpus: every sentence 30 times with frequent words subsampled.
