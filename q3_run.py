@@ -5,21 +5,16 @@
 
 The defaults are the course's (dim 10, context 5, 10 negatives, batches of
 50 windows, step 0.3 halved every 20,000 iterations, skip-gram with negative
-sampling). Two training paths compute the same model:
+sampling). Two training paths compute the same model with ``q3_sgd.sgd``:
 
-* the default **fast path** draws the windows and negative samples of
-  SAMPLE_CHUNK iterations at once with a ``numpy.random.Generator``
-  (``StanfordSentiment.sample_windows`` / ``sample_negatives``) and, for
-  skip-gram with negative sampling, precomputes everything about those
-  minibatches that does not depend on the parameters (which rows each one
-  reads and writes: ``q3_word2vec.prepare_skipgram_negsample``). A worker
-  process does this ahead of training, on the other CPU core
-  (``w2v_engine.prefetch``; ``--no-worker`` keeps it in this process, same
-  results). An iteration then costs one gather, the shared negative-sampling
-  loss (``q3_word2vec.skipgram_negsample_fast``) and one in-place scatter of
-  the sparse gradient by ``sgd``: it touches the few thousand rows of the
-  batch, not the (2V, D) matrix. CBOW and the softmax loss use the batched
-  ``q3_word2vec.word2vec_batch`` on the drawn windows;
+* the default **fast path**: the training engine (``w2v_engine.Objective``)
+  computes the losses of ``q3_word2vec.py`` for a whole minibatch at once and
+  returns a sparse gradient that ``sgd`` applies to the few thousand rows the
+  minibatch touches, never to the (2V, D) matrix. It draws the windows and
+  negative samples of many iterations at once with a
+  ``numpy.random.Generator``, in a worker process running ahead of training
+  (``--no-worker``: in this process, same results). tests/test_engine.py
+  proves it computes what the per-window functions compute;
 * ``--classic`` goes through the course's per-window
   ``word2vec_sgd_wrapper`` (Python's ``random``, dense gradients): the same
   distributions, another random stream, a few hundred times slower per
@@ -35,9 +30,9 @@ Seeding (``--seed S``, default 31415), in this order:
    stacked into one (2V, dim) matrix (the course's formula; the course seeds
    NumPy with 9265 here, so its numbers differ from ours unless you pass
    that seed to a copy of its script);
-3. the fast path's generator is ``np.random.default_rng(S)``; chunk k of
-   SAMPLE_CHUNK iterations is drawn from the state chunk k-1 left it in, in
-   the worker or not, so the run depends only on the seed and the settings.
+3. the fast path's generator is ``np.random.default_rng(S)``; the engine
+   draws a chunk of iterations from the state the previous chunk left it in,
+   in the worker or not, so the run depends only on the seed and the settings.
 
 Checkpoints (``--checkpoint-dir``, default ``checkpoints/``) are written every
 ``--save-every`` iterations and at the last one; a run that is stopped (even
@@ -61,15 +56,12 @@ import numpy as np
 from q3_sgd import (ANNEAL_EVERY, DEFAULT_CHECKPOINT_DIR, SAVE_PARAMS_EVERY,
                     CheckpointConfigError, TrainingDivergedError, load_saved_params,
                     print_speed_progress, sgd)
-from utils.atomic import atomic_write
-from q3_word2vec import (PreparedChunk, cbow, cbow_batch,
-                         negative_sample_targets, negSamplingCostAndGradient,
-                         prepare_skipgram_negsample, skipgram, skipgram_batch,
-                         skipgram_negsample_fast, softmaxCostAndGradient, word2vec_batch,
+from q3_word2vec import (cbow, negSamplingCostAndGradient, skipgram, softmaxCostAndGradient,
                          word2vec_sgd_wrapper)
-from w2v_engine.prefetch import Prefetcher
-from w2v_engine.sparse import pair_layout
+from utils.atomic import atomic_write
 from utils.treebank import DatasetFormatError, StanfordSentiment
+from utils.glove import write_word2vec_text
+from w2v_engine import Objective
 
 # ---- hyper-parameters (the course's defaults) -----------------------------------
 ITERATIONS = 40000       # SGD iterations
@@ -84,9 +76,6 @@ SEED = 31415
 SAVE_EVERY = SAVE_PARAMS_EVERY   # the course's 5000
 PRINT_EVERY = 1000       # progress lines (40 for the default run)
 SMOOTH_EVERY = 10        # the smoothed cost is updated every 10 iterations, as the course's run did
-SAMPLE_CHUNK = 50        # iterations drawn (and prepared) in one go on the fast path: amortises the
-                         # draws; 3 chunks in flight hold ~15 MB of index arrays
-CHUNK_BYTES = 32 << 20   # fewer iterations per chunk if its arrays could exceed this (large settings)
 COST_SANITY = 10.0       # a default run should end at or below this smoothed cost (course: 9.6-9.8)
 CHECKPOINT_DIR = DEFAULT_CHECKPOINT_DIR   # "checkpoints"
 VECTORS_OUT = "q3_word_vectors.txt"
@@ -98,7 +87,6 @@ VISUALIZE_WORDS = ["the", "a", "an", ",", ".", "?", "!", "``", "''", "--",
                    "worth", "sweet", "enjoyable", "boring", "bad", "waste", "dumb", "annoying"]
 
 CLASSIC_MODELS = {"skipgram": skipgram, "cbow": cbow}
-BATCH_MODELS = {"skipgram": skipgram_batch, "cbow": cbow_batch}
 CLASSIC_LOSSES = {"negsample": negSamplingCostAndGradient, "softmax": softmaxCostAndGradient}
 
 
@@ -168,195 +156,6 @@ def parse_args(argv=None):
     return args
 
 
-# ---- the fast path's sampler ----------------------------------------------------
-class BatchSampler:
-    """Windows and negative samples for SGD, drawn `chunk` iterations at a time.
-
-    Chunk k is drawn from the Generator in the state chunk k-1 left it in
-    (``StanfordSentiment.sample_windows`` for ``chunk * batch`` windows, then
-    ``sample_negatives`` for their targets), so the batches depend only on
-    the seed and the settings, never on timing or on where they were drawn.
-
-    Two kinds of chunks:
-
-    * raw: ``next_batch()`` returns the arrays of one iteration: centres
-      (batch,), contexts (batch, 2C) padded with -1 and negatives -- (P, K)
-      for skip-gram (one row per valid context entry, the order of
-      ``contexts[contexts >= 0]``), (batch, K) for CBOW, None for the softmax
-      loss;
-    * prepared (``prepare_for=(W, D)``, skip-gram with negative sampling
-      only): the chunk is also turned into the index arrays of
-      ``q3_word2vec.prepare_skipgram_negsample`` and ``next_prepared()``
-      returns one iteration's ``SkipgramPrepared``; this is all the work of an
-      iteration that does not depend on the parameters.
-
-    With ``prefetch=True`` the chunks are drawn (and prepared) ahead in a
-    worker process (``w2v_engine.prefetch``), in parallel with training; the
-    chunks are the same as without it. Call `close` at the end (it stops
-    the worker).
-
-    Its state for checkpoints (``get_state``/``set_state``) is the Generator's
-    state at the start of the current chunk plus the number of batches used
-    from it: restoring redraws the chunk and skips those batches, so a resumed
-    run sees exactly the batches an uninterrupted one would.
-
-    Parameters
-    ----------
-    dataset : StanfordSentiment (or any object with its ``sample_windows`` / ``sample_negatives``)
-    rng : numpy.random.Generator
-    batch, C, K : int
-        Windows per iteration, largest half-width, negatives per target.
-    model : `skipgram_batch` or `cbow_batch`
-    negsample : bool
-        Draw negatives (negative-sampling loss) or not (softmax).
-    chunk : int or None
-        Iterations per chunk; None: `default_chunk` (SAMPLE_CHUNK for the course's settings).
-        It fixes the random stream, so a checkpoint records it.
-    prepare_for : (W, D) or None
-        Vocabulary size and vector dimension the prepared index arrays are for.
-    prefetch : bool
-        Draw chunks ahead in a worker process where the OS allows it.
-    """
-
-    def __init__(self, dataset, rng, batch, C, K, model, negsample, chunk=None, prepare_for=None,
-                 prefetch=False):
-        self.dataset, self.rng = dataset, rng
-        self.batch, self.C, self.K = batch, C, K
-        self.model, self.negsample = model, negsample
-        self.prepared = prepare_for is not None
-        if self.prepared and not (negsample and model is skipgram_batch):
-            raise ValueError("BatchSampler: prepare_for is for skip-gram with negative sampling only")
-        if self.prepared:
-            self.W, self.cols = prepare_for[0], pair_layout(prepare_for[1], np.float64)[1]
-        self.chunk = self.default_chunk(self._capacity(1)) if chunk is None else int(chunk)
-        self._source = Prefetcher(self._produce, rng, self._capacity(self.chunk),
-                                  worker=bool(prefetch))
-        self._start_state = rng.bit_generator.state
-        self._pos = 0            # batches used from the current chunk
-        self._chunk = None       # None: draw (or redraw) the chunk at the next call
-
-    @staticmethod
-    def default_chunk(capacity_of_one):
-        """SAMPLE_CHUNK iterations, fewer if a chunk could exceed CHUNK_BYTES (large settings)."""
-        per_iteration = sum(np.dtype(dt).itemsize * n for dt, n in capacity_of_one.values())
-        return max(1, min(SAMPLE_CHUNK, CHUNK_BYTES // max(per_iteration, 1)))
-
-    def _capacity(self, chunk):
-        """Largest arrays of a chunk: name -> (dtype, elements); a window has <= 2C context words."""
-        n, C2, K = chunk * self.batch, 2 * self.C, self.K
-        P = n * C2                                      # (centre, context) pairs, at most
-        if self.prepared:
-            return {"bounds": (np.int64, chunk + 1), "rows": (np.int64, P * (K + 2)),
-                    "flat": (np.int64, P * (K + 2) * self.cols)}
-        capacity = {"centres": (np.int64, n), "contexts": (np.int64, n * C2)}
-        if self.negsample:
-            capacity["bounds"] = (np.int64, chunk + 1)
-            capacity["negatives"] = (np.int64, (P if self.model is skipgram_batch else n) * K)
-        return capacity
-
-    def _produce(self, rng):
-        """Draw one chunk from `rng`: windows, then negatives (then the index arrays if prepared)."""
-        n = self.chunk * self.batch
-        centres, contexts = self.dataset.sample_windows(rng, n, self.C)   # (n,), (n, 2C)
-        centres = centres.astype(np.int64, copy=False)
-        contexts = contexts.astype(np.int64, copy=False)
-        if not self.negsample:
-            return {"centres": centres, "contexts": contexts}
-        targets = negative_sample_targets(self.model, centres, contexts)
-        # (len(targets), K): one row of negatives per target
-        negatives = self.dataset.sample_negatives(rng, targets, self.K).astype(np.int64, copy=False)
-        if self.prepared:
-            bounds, rows, flat = prepare_skipgram_negsample(centres, contexts, negatives, self.W,
-                                                            self.cols, self.batch)
-            return {"bounds": bounds, "rows": rows, "flat": flat}
-        if self.model is skipgram_batch:
-            per_batch = (contexts >= 0).sum(axis=1).reshape(self.chunk, self.batch).sum(axis=1)
-        else:
-            per_batch = np.full(self.chunk, self.batch)
-        bounds = np.zeros(self.chunk + 1, dtype=np.int64)                 # (chunk + 1,)
-        np.cumsum(per_batch, out=bounds[1:])
-        return {"centres": centres, "contexts": contexts, "negatives": negatives,
-                "bounds": bounds}
-
-    def get_state(self):
-        """JSON-compatible state: the Generator's state at the chunk start, batches used."""
-        start = self._source.start_state if self._start_state is None else self._start_state
-        return {"chunk_start": start, "used": self._pos}
-
-    def set_state(self, state):
-        """Go back to a `get_state` result (the chunk is redrawn at the next call)."""
-        self._source.restart(state["chunk_start"])
-        self._start_state = state["chunk_start"]
-        self._pos = int(state["used"])
-        self._chunk = None
-
-    def close(self):
-        """Stop the worker process, if any (a later call starts a new one where this one was)."""
-        self._source.close()
-
-    def _fetch(self):
-        arrays = self._source.next()
-        self._start_state = None                 # the source knows it (parsed only if asked)
-        if self.prepared:
-            self._chunk = PreparedChunk(arrays["bounds"], arrays["rows"], arrays["flat"])
-        else:
-            bounds = arrays.get("bounds")
-            self._chunk = (arrays["centres"], arrays["contexts"], arrays.get("negatives"),
-                           None if bounds is None else bounds.tolist())
-
-    def _advance(self):
-        """Make sure the current chunk has a batch left; return its index in the chunk."""
-        if self._chunk is None:
-            used = self._pos
-            self._fetch()
-            if used == self.chunk:   # the restored chunk was used up: go on with the next one
-                self._fetch()
-                used = 0
-            self._pos = used
-        elif self._pos == self.chunk:
-            self._fetch()
-            self._pos = 0
-        i = self._pos
-        self._pos += 1
-        return i
-
-    def next_batch(self):
-        """(centres (batch,), contexts (batch, 2C), negatives or None) of the next iteration."""
-        if self.prepared:
-            raise RuntimeError("BatchSampler: a prepared sampler gives next_prepared(), not raw batches")
-        i = self._advance()
-        centres, contexts, negatives, bounds = self._chunk
-        b = self.batch
-        neg = None if negatives is None else negatives[bounds[i]:bounds[i + 1]]
-        return centres[i * b:(i + 1) * b], contexts[i * b:(i + 1) * b], neg
-
-    def next_prepared(self):
-        """The `SkipgramPrepared` of the next iteration (views: valid until the next chunk)."""
-        i = self._advance()
-        return self._chunk.batch(i)
-
-
-def make_fast_f(sampler, model, batch):
-    """Cost and sparse gradient of one minibatch, as means over its windows (as the classic).
-
-    A prepared sampler (skip-gram + negative sampling) goes through
-    ``skipgram_negsample_fast``; the others through ``word2vec_batch``.
-    """
-    inv_batch = 1.0 / batch
-    if sampler.prepared:
-        def f(wordVectors):
-            return skipgram_negsample_fast(wordVectors, sampler.next_prepared(), inv_batch)
-        return f
-
-    def f(wordVectors):
-        centres, contexts, negatives = sampler.next_batch()
-        cost, grad = word2vec_batch(model, centres, contexts, wordVectors, negatives)
-        # in place: word2vec_batch made grad.values for this call only (saves a copy per iteration)
-        np.multiply(grad.values, inv_batch, out=grad.values)
-        return cost * inv_batch, grad
-    return f
-
-
 def make_classic_f(model, tokens, dataset, C, loss, K, batch):
     """The course's per-window route: word2vec_sgd_wrapper over `batch` windows per call."""
     if loss is negSamplingCostAndGradient:
@@ -401,20 +200,6 @@ def words_by_index(tokens):
 
 
 # ---- outputs ---------------------------------------------------------------------
-def write_word2vec_text(path, words, vectors):
-    """Write `vectors` (V, D) as word2vec text ("V D" then "word v1 ... vD"), atomically."""
-    V, D = vectors.shape
-    if len(words) != V:
-        raise ValueError(f"write_word2vec_text: {len(words)} words for {V} vectors")
-    body = np.char.add(np.array(words, dtype=str), " ")
-    rows = [" ".join(f"{v:.9g}" for v in row) for row in vectors.tolist()]
-
-    def write(fh):
-        fh.write(f"{V} {D}\n")
-        fh.writelines(f"{w}{r}\n" for w, r in zip(body.tolist(), rows))
-    atomic_write(path, write, binary=False)
-
-
 def plot_word_vectors(path, tokens, vectors, words=VISUALIZE_WORDS):
     """Save the 2-D SVD projection of the centred vectors of `words` (those in `tokens`).
 
@@ -479,22 +264,18 @@ def train(args):
               "negatives": args.negatives if negsample else None, "model": args.model,
               "loss": args.loss, "seed": args.seed,
               "path": "classic" if args.classic else "fast"}
-    sampler = None
+    objective = None
     if args.classic:
         f = make_classic_f(CLASSIC_MODELS[args.model], tokens, dataset, args.context,
                            CLASSIC_LOSSES[args.loss], args.negatives, args.batch)
         generators = []
         config["sample_chunk"] = None
     else:
-        rng = np.random.default_rng(args.seed)
-        model = BATCH_MODELS[args.model]
-        # skip-gram + negative sampling: chunks come with their index arrays precomputed
-        prepare_for = (V, args.dim) if negsample and model is skipgram_batch else None
-        sampler = BatchSampler(dataset, rng, args.batch, args.context, args.negatives, model,
-                               negsample, prepare_for=prepare_for, prefetch=not args.no_worker)
-        f = make_fast_f(sampler, model, args.batch)
-        generators = [sampler]
-        config["sample_chunk"] = sampler.chunk     # fixes the random stream, so it must match
+        objective = Objective(dataset, args.model, args.loss, args.batch, args.context,
+                              args.negatives, args.dim, np.random.default_rng(args.seed),
+                              worker=not args.no_worker)
+        f, generators = objective, [objective.sampler]   # the sampler's state is checkpointed
+        config["sample_chunk"] = objective.chunk         # fixes the random stream: must match
     startup = time.perf_counter() - t_start
     print(f"SST: {V} tokens, {dataset.numSentences()} sentences; start-up {startup:.2f} s; "
           f"training {args.model} / {args.loss}, dim {args.dim}, "
@@ -508,8 +289,8 @@ def train(args):
                           save_every=args.save_every, smooth_every=SMOOTH_EVERY, config=config,
                           generators=generators, progress=print_speed_progress, fresh=args.fresh)
     finally:
-        if sampler is not None:
-            sampler.close()                        # stops and reaps the worker process
+        if objective is not None:
+            objective.close()                      # stops and reaps the worker process
     train_time, train_cpu = time.perf_counter() - t0, time.process_time() - cpu0
     iteration, final, state = load_saved_params(args.checkpoint_dir)
     if iteration != args.iterations or not np.array_equal(final, wordVectors):

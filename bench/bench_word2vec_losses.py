@@ -3,12 +3,13 @@
 Times cost + gradient of both losses on an SST-sized vocabulary (W = 19,539 words), D = 10 and 50,
 K = 10 negatives, three ways:
 
-* classic  — the course's per-window functions for one predicted vector
+* classic  — q3_word2vec's per-window functions for one predicted vector
              (softmaxCostAndGradient vs negSamplingCostAndGradient, which draws its K samples with
              dataset.sampleTokenIdx() and, by the classic signature, returns a dense (W, D) gradient);
-* core     — the shared loss core for one predicted vector, sparse output gradient, no sampling;
-* batched  — skipgram_batch on a realistic minibatch: 50 windows, context size C1 ~ U{1..5}
-             (about 300 centre-context pairs), negatives drawn beforehand.
+* kernel   — the engine's kernels for one predicted vector (w2v_engine.batched.softmax_loss vs
+             negsample_core): sparse output gradient, no sampling;
+* batched  — the engine's skipgram_batch on a realistic minibatch: 50 windows, context size
+             C1 ~ U{1..5} (about 300 centre-context pairs), negatives drawn beforehand.
 
 The two losses of each row are timed interleaved in one process (best of several repeats), so the
 ratio is meaningful even on a noisy machine; absolute times are not. Runtime about 30-45 s.
@@ -25,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import q3_word2vec as w2v  # noqa: E402  (path set above)
+from w2v_engine import batched  # noqa: E402
 
 # ---- configuration ------------------------------------------------------------------------------
 W = 19539            # SST vocabulary size including UNK
@@ -77,7 +79,7 @@ def make_batch(rng):
     contexts = rng.integers(W, size=(N_WINDOWS, 2 * C))
     c1 = rng.integers(1, C + 1, size=N_WINDOWS)
     contexts[np.arange(2 * C)[None, :] >= 2 * c1[:, None]] = -1
-    targets = w2v.negative_sample_targets(w2v.skipgram_batch, centres, contexts)
+    targets = batched.negative_sample_targets(batched.skipgram_batch, centres, contexts)
     negatives = (targets[:, None] + rng.integers(1, W, size=(targets.size, K))) % W
     return centres, contexts, negatives
 
@@ -106,12 +108,12 @@ def main(argv=None):
             ("classic",
              lambda: w2v.softmaxCostAndGradient(v, target, U, dataset),
              lambda: w2v.negSamplingCostAndGradient(v, target, U, dataset, K)),
-            ("core",
-             lambda: w2v._softmax_core(v[None, :], t_idx, U),
-             lambda: w2v._negsample_core(v[None, :], t_idx, neg_idx, U)),
+            ("kernel",
+             lambda: batched.softmax_loss(v[None, :], t_idx, U),
+             lambda: batched.negsample_core(v[None, :], t_idx, neg_idx, U)),
             ("batched",
-             lambda: w2v.skipgram_batch(centres, contexts, V, U),
-             lambda: w2v.skipgram_batch(centres, contexts, V, U, negatives)),
+             lambda: batched.skipgram_batch(centres, contexts, V, U),
+             lambda: batched.skipgram_batch(centres, contexts, V, U, negatives)),
         ]
         for name, f_soft, f_neg in cases:
             ts, tn = pair_ratio(f_soft, f_neg, args.seconds, args.repeats)

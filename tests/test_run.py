@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 import q3_run
-from q4_sentiment import read_text_vectors
+from utils.glove import read_word_vectors, write_word2vec_text
 from q3_sgd import load_saved_params
-from q3_word2vec import cbow_batch, skipgram_batch
-from w2v_engine.prefetch import PrefetchError, worker_supported
+from w2v_engine.prefetch import worker_supported
+from w2v_engine.sampler import SAMPLE_CHUNK
+from w2v_helpers import child_pids, gone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "q3_run.py")
@@ -29,74 +30,20 @@ def final_params(folder):
     return it, params, state
 
 
-# ---- the sampler's checkpoint state (no data needed) ----------------------------------
-class FakeDataset:
-    """sample_windows / sample_negatives with the shapes of StanfordSentiment's, from rng only."""
-
-    def sample_windows(self, rng, n, C):
-        centres = rng.integers(0, 50, size=n)
-        contexts = rng.integers(0, 50, size=(n, 2 * C))
-        half = rng.integers(1, C + 1, size=n)
-        contexts[np.arange(2 * C)[None, :] >= 2 * half[:, None]] = -1   # padding at the end
-        return centres, contexts
-
-    def sample_negatives(self, rng, targets, K):
-        return rng.integers(0, 50, size=(len(targets), K))
-
-
-@pytest.mark.parametrize("model", [skipgram_batch, cbow_batch])
-@pytest.mark.parametrize("stop_after", [0, 1, 6, 7, 8, 13])
-def test_sampler_state_restores_the_same_batches(model, stop_after):
-    # chunk of 7 iterations: stopping at 7 is a chunk boundary, 13 the middle of the 2nd chunk
-    def sampler(seed):
-        return q3_run.BatchSampler(FakeDataset(), np.random.default_rng(seed), batch=4, C=3, K=5,
-                                   model=model, negsample=True, chunk=7)
-    whole = sampler(1)
-    expected = [whole.next_batch() for _ in range(20)]
-    first = sampler(1)
-    for _ in range(stop_after):
-        first.next_batch()
-    state = first.get_state()
-    second = sampler(999)            # another seed: everything must come from the state
-    second.set_state(state)
-    for want in expected[stop_after:]:
-        got = second.next_batch()
-        for a, b in zip(got, want):
-            assert a.shape == b.shape and np.array_equal(a, b)
-    # the negatives of a batch are one row per target the model wants
-    centres, contexts, negatives = expected[3]
-    n_targets = (contexts >= 0).sum() if model is skipgram_batch else len(centres)
-    assert centres.shape == (4,) and contexts.shape == (4, 6) and negatives.shape == (n_targets, 5)
-
-
-def test_fast_f_is_the_batch_mean():
-    ds, rng = FakeDataset(), np.random.default_rng(0)
-    s1 = q3_run.BatchSampler(ds, np.random.default_rng(3), 4, 3, 5, skipgram_batch, True, chunk=2)
-    s2 = q3_run.BatchSampler(ds, np.random.default_rng(3), 4, 3, 5, skipgram_batch, True, chunk=2)
-    x = rng.standard_normal((100, 6)) * 0.1
-    cost, grad = q3_run.make_fast_f(s1, skipgram_batch, 4)(x)
-    centres, contexts, negatives = s2.next_batch()
-    from q3_word2vec import word2vec_batch
-    total, g = word2vec_batch(skipgram_batch, centres, contexts, x, negatives)
-    assert cost == pytest.approx(total / 4, rel=1e-15)
-    assert grad.values.shape == g.values.shape
-    assert np.allclose(grad.to_dense(x.shape), g.to_dense(x.shape) / 4, rtol=1e-14, atol=0)
-
-
 # ---- word2vec text format -----------------------------------------------------------------
 def test_word2vec_text_round_trip_and_errors(tmp_path):
     words = ["the", "clichés", "8\u00a01/2", "--"]
     vectors = np.random.default_rng(0).standard_normal((4, 3))
     path = tmp_path / "v.txt"
-    q3_run.write_word2vec_text(str(path), words, vectors)
+    write_word2vec_text(str(path), words, vectors)
     lines = path.read_text(encoding="utf-8").split("\n")
     assert lines[0] == "4 3" and lines[2].startswith("clichés ") and lines[-1] == ""
-    got_tokens, got = read_text_vectors(str(path))            # the reader q4_sentiment uses
+    got_tokens, got = read_word_vectors(str(path))            # the reader q4_sentiment uses
     assert list(got_tokens) == words and got.shape == (4, 3)
     assert np.allclose(got, vectors, rtol=1e-8, atol=0)       # 9 significant digits
     path.write_text("2 3\na 1 2 3\nb 1 2\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"v.txt:3: expected a word and 3 numbers"):
-        read_text_vectors(str(path))
+        read_word_vectors(str(path))
 
 
 def test_help_lists_the_course_defaults(capsys):
@@ -131,7 +78,7 @@ def test_smoke_run_writes_png_vectors_and_final_checkpoint(sst, tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10000
     with open(tmp_path / "v.txt", encoding="utf-8") as fh:
         assert fh.readline() == "19539 10\n"                   # word2vec header "V D"
-    file_tokens, vectors = read_text_vectors(str(tmp_path / "v.txt"))
+    file_tokens, vectors = read_word_vectors(str(tmp_path / "v.txt"))
     tokens = sst.tokens()
     assert len(file_tokens) == len(tokens) == 19539 and vectors.shape == (19539, 10)
     assert file_tokens == tokens                              # every word, in index order
@@ -229,127 +176,9 @@ def test_classic_path_resumes_exactly(sst, tmp_path, capsys):
     assert final_params(tmp_path / "b")[2]["config"]["run"]["path"] == "classic"
 
 
-# ---- the prepared fast path and its worker process -----------------------------------------
-W_FAKE, D_FAKE = 50, 6          # FakeDataset draws word indices < 50
-
-
-def fake_sampler(seed, chunk, prepared, prefetch=False, batch=4):
-    return q3_run.BatchSampler(FakeDataset(), np.random.default_rng(seed), batch=batch, C=3, K=5,
-                               model=skipgram_batch, negsample=True, chunk=chunk,
-                               prepare_for=(W_FAKE, D_FAKE) if prepared else None,
-                               prefetch=prefetch)
-
-
-def test_fast_f_prepared_equals_the_readable_path():
-    # the same seed and chunk draw the same windows and negatives; the prepared sampler turns
-    # them into index arrays. 11 iterations cross two chunk boundaries (chunk = 4).
-    from q3_word2vec import word2vec_batch
-    raw, prepared = fake_sampler(5, 4, False), fake_sampler(5, 4, True)
-    f = q3_run.make_fast_f(prepared, skipgram_batch, 4)
-    x = np.random.default_rng(0).standard_normal((2 * W_FAKE, D_FAKE)) * 0.3
-    for _ in range(11):
-        centres, contexts, negatives = raw.next_batch()
-        total, expected = word2vec_batch(skipgram_batch, centres, contexts, x, negatives)
-        cost, grad = f(x)
-        got = grad.to_sparse()
-        assert cost == pytest.approx(total / 4, rel=1e-12)
-        assert np.array_equal(got.rows, expected.rows)
-        assert got.values.shape == expected.values.shape
-        assert np.allclose(got.values, expected.values / 4, rtol=0, atol=1e-12)
-        grad.add_to(x, -0.5)                      # move on, as sgd would
-    with pytest.raises(RuntimeError, match="next_prepared"):
-        prepared.next_batch()
-
-
-@pytest.mark.parametrize("stop_after", [0, 3, 4, 9])
-def test_prepared_sampler_state_restores_the_same_batches(stop_after):
-    whole = fake_sampler(1, 4, True)
-    expected = [whole.next_prepared() for _ in range(12)]
-    expected = [(p.rows.copy(), p.flat.copy()) for p in expected]
-    first = fake_sampler(1, 4, True)
-    for _ in range(stop_after):
-        first.next_prepared()
-    second = fake_sampler(999, 4, True)
-    second.set_state(first.get_state())
-    for rows, flat in expected[stop_after:]:
-        got = second.next_prepared()
-        assert np.array_equal(got.rows, rows) and np.array_equal(got.flat, flat)
-
+# ---- the worker process --------------------------------------------------------------------
 
 needs_worker = pytest.mark.skipif(not worker_supported(), reason="no forked worker on this OS")
-
-
-def child_pids(pid):
-    """Pids of the live (not zombie) children of `pid`, from /proc."""
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.append(int(name))
-    return found
-
-
-def gone(pid, timeout=5.0):
-    """True once `pid` no longer exists (or is a zombie of another parent) within `timeout`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
-                    return True
-        except OSError:
-            return True
-        time.sleep(0.01)
-    return False
-
-
-@needs_worker
-@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "raw"])
-def test_worker_gives_the_same_batches_and_is_reaped(prepared):
-    def batches(sampler, n):
-        out = []
-        for _ in range(n):
-            b = sampler.next_prepared() if prepared else sampler.next_batch()
-            out.append([np.array(a, copy=True) for a in b[:2]])   # copies: views get recycled
-        return out
-    inline = fake_sampler(7, 3, prepared)
-    expected = batches(inline, 14)
-    worker = fake_sampler(7, 3, prepared, prefetch=True)
-    got = batches(worker, 5)
-    pid = worker._source._proc.pid
-    assert pid in child_pids(os.getpid())
-    state = worker.get_state()
-    worker.close()                                # stops and reaps the worker
-    assert pid not in child_pids(os.getpid()) and gone(pid)
-    got += batches(worker, 4)                     # a new worker goes on where the last one was
-    worker.set_state(state)                       # ... and restarts from a saved state
-    got = got[:5] + batches(worker, 9)
-    worker.close()
-    assert len(got) == len(expected) == 14
-    for g, e in zip(got, expected):
-        for a, b in zip(g, e):
-            assert np.array_equal(a, b)
-    assert child_pids(os.getpid()) == []
-
-
-class FailingDataset(FakeDataset):
-    def sample_negatives(self, rng, targets, K):
-        raise RuntimeError("no negatives today")
-
-
-@needs_worker
-def test_worker_error_is_reported_and_the_worker_reaped():
-    sampler = q3_run.BatchSampler(FailingDataset(), np.random.default_rng(0), 4, 3, 5,
-                                  skipgram_batch, True, chunk=2, prefetch=True)
-    with pytest.raises(PrefetchError, match="no negatives today"):
-        sampler.next_batch()
-    sampler.close()
-    assert child_pids(os.getpid()) == []
 
 
 def test_worker_and_no_worker_runs_are_bit_identical_and_resume_across(sst, tmp_path):
@@ -367,7 +196,7 @@ def test_worker_and_no_worker_runs_are_bit_identical_and_resume_across(sst, tmp_
                            "--no-worker"], cwd=tmp_path)
     assert c.returncode == 0, c.stdout + c.stderr
     (_, pa, sa), (_, pb, _), (_, pc, _) = (final_params(tmp_path / d) for d in "abc")
-    assert sa["config"]["run"]["sample_chunk"] == q3_run.SAMPLE_CHUNK
+    assert sa["config"]["run"]["sample_chunk"] == SAMPLE_CHUNK
     assert np.array_equal(pa, pb) and np.array_equal(pa, pc)
 
 

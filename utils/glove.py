@@ -338,3 +338,18 @@ def write_word_vectors(filepath, words, vectors, block=20000):
             f.write(lines[lines != 0].tobytes())                 # row-major: line by line
 
     atomic_write(filepath, write)
+
+
+def write_word2vec_text(path, words, vectors):
+    """Write `vectors` (V, D) as word2vec text, atomically: a "V D" header, then "word v1 ... vD"
+    per line with 9 significant digits (q3_run.py --vectors-out; read back by read_word_vectors)."""
+    V, D = vectors.shape
+    if len(words) != V:
+        raise ValueError(f"write_word2vec_text: {len(words)} words for {V} vectors")
+    body = np.char.add(np.array(words, dtype=str), " ")
+    rows = [" ".join(f"{v:.9g}" for v in row) for row in vectors.tolist()]
+
+    def write(fh):
+        fh.write(f"{V} {D}\n")
+        fh.writelines(f"{w}{r}\n" for w, r in zip(body.tolist(), rows))
+    atomic_write(path, write, binary=False)

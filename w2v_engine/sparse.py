@@ -1,14 +1,13 @@
 """Sparse row gradients and the one scatter that applies them.
 
-The word2vec batch touches a few thousand of the 2V rows of the stacked
+A word2vec minibatch touches a few thousand of the 2V rows of the stacked
 word-vector matrix, so its gradient is sent as the touched row indices plus
-one value row each, never as a dense (2V, D) array.
+one value row each, never as a dense (2V, D) array. ``SparseRows`` is such a
+gradient; its ``add_to(x, factor)`` is the update protocol of ``q3_sgd.sgd``.
 
-Applying such a gradient is a scatter-add, ``x[rows] += factor * values``
-with repeated rows applied one after the other. Everything that does it
-(``SparseRows.add_to``, ``q3_sgd.sgd``, the fast word2vec trainer) goes
-through `RowScatter`, which uses a single ``np.add.at`` on the *flat pair
-view* of x:
+Applying it is a scatter-add, ``x[rows] += factor * values`` with repeated
+rows applied one after the other. Everything in the engine does it through
+`RowScatter`, which uses a single ``np.add.at`` on the *flat pair view* of x:
 
 * x (n_rows, D) C-contiguous is seen as a 1-D array of "pair" elements:
   complex numbers (two adjacent floats) when D is even and x is float64 or
@@ -16,18 +15,17 @@ view* of x:
   (D / 2 or D).
 * Element j of row r is flat index ``r * cols + j``; `flat_indices` builds
   these (m * cols,) indices for m rows.
-* ``np.add.at`` costs per element, so the pair view halves its work; a
-  complex add is two float adds, so the result is bit for bit that of the
-  row-wise ``np.add.at(x, rows, factor * values)`` (same elements, same
-  order).
+* ``np.add.at`` costs per element, so the flat view (one index per element
+  instead of one per row) and the pairs (half the elements) make it fast: see
+  bench/README.md for what each buys. A complex add is two float adds, so the
+  result is bit for bit that of the row-wise ``np.add.at(x, rows, factor *
+  values)`` (same elements, same order).
 * Repeated rows are applied one after the other (x_r + f·v1 + f·v2), which
   equals the dense update x + f·(v1 + v2) up to rounding (~1e-16 relative).
-  Summing the repeats first would be bit-identical to it but costs three
-  more gather/scatter passes, about three times the whole update.
 
-A caller that applies many gradients over the same rows layout can build the
-flat indices once (``flat_indices``) and call ``RowScatter.add_flat``: the
-fast word2vec trainer precomputes them in a worker process.
+A caller that applies many gradients over the same rows can build the flat
+indices once (``flat_indices``) and call ``RowScatter.add_flat``: the fast
+skip-gram path precomputes them for a whole chunk of minibatches.
 """
 import math
 from typing import NamedTuple
@@ -95,19 +93,38 @@ def flat_indices(rows, cols, out=None):
     return out
 
 
+def reusable(buffer, n, dtype):
+    """A 1-D work array of at least n elements of `dtype`: `buffer` itself if it is big enough.
+
+    Otherwise a new array of max(n, 2 * len(buffer)) elements, so that a loop asking for
+    similar sizes every iteration allocates a few times in all, not once per iteration.
+
+    Parameters
+    ----------
+    buffer : ndarray or None
+    n : int
+    dtype : numpy dtype
+
+    Returns
+    -------
+    buffer : ndarray, shape (>= n,)
+        Keep it for the next call; use ``buffer[:n]``. Its contents are undefined.
+    """
+    if buffer is not None and buffer.dtype == dtype and buffer.shape[0] >= n:
+        return buffer
+    return np.empty(max(n, 0 if buffer is None else 2 * buffer.shape[0]), dtype=dtype)
+
+
 class RowScatter:
     """In-place ``x[rows] += factor * values`` with repeated rows applied in order (see module doc).
 
-    Keeps its work buffers (flat indices, scaled values) from one call to the
-    next, so a training loop allocates nothing per iteration; one instance per
-    loop (it is not thread-safe).
+    Keeps its work buffers from one call to the next, so a training loop
+    allocates nothing per iteration; one instance per loop (not thread-safe).
     """
 
     def __init__(self):
-        self._capacity = 0          # rows the buffers hold
-        self._layout = None         # (element dtype, cols) the buffers were made for
+        self._flat = self._update = self._work = None   # reusable buffers
         self._view_of = None        # (x, its pair view, cols) of the last x seen
-        self._work = None           # buffer() array
 
     def view(self, x):
         """``pair_view(x)``, cached for the last x (a training loop updates the same array)."""
@@ -117,15 +134,6 @@ class RowScatter:
         view, cols = pair_view(x)
         self._view_of = (x, view, cols)
         return view, cols
-
-    def _buffers(self, m, element, cols):
-        if m > self._capacity or self._layout != (element, cols):
-            self._capacity = max(m, 2 * self._capacity if self._layout == (element, cols) else 0)
-            self._layout = (element, cols)
-            self._flat = np.empty(self._capacity * cols, dtype=np.int64)
-            self._update = np.empty(self._capacity * cols, dtype=element)
-        n = m * cols
-        return self._flat[:n], self._update[:n]
 
     def add(self, x, rows, values, factor=1.0):
         """``x[rows] += factor * values`` in place; O(m·D) for m rows.
@@ -157,7 +165,10 @@ class RowScatter:
             np.add.at(x, rows, np.multiply(values, factor))
             return
         target, cols = self.view(x)
-        flat, update = self._buffers(m, target.dtype, cols)
+        n = m * cols
+        self._flat = reusable(self._flat, n, np.int64)
+        self._update = reusable(self._update, n, target.dtype)
+        flat, update = self._flat[:n], self._update[:n]
         flat_indices(rows, cols, out=flat)                     # (m*cols,)
         # real multiply on the update's float view: factor * values, row-major   (m*D,)
         np.multiply(np.reshape(values, -1), factor, out=update.view(x.dtype))
@@ -171,10 +182,8 @@ class RowScatter:
         """A reusable work array of `shape` (contents undefined), e.g. for the values of the next
         `add_flat`: a training loop then writes its gradient to the same memory every iteration."""
         n = math.prod(shape)
-        buf = self._work
-        if buf is None or buf.dtype != dtype or buf.shape[0] < n:
-            buf = self._work = np.empty(max(n, 2 * (0 if buf is None else buf.shape[0])), dtype=dtype)
-        return buf[:n].reshape(shape)
+        self._work = reusable(self._work, n, np.dtype(dtype))
+        return self._work[:n].reshape(shape)
 
     def add_flat(self, x, flat, values):
         """``x += values`` scattered by precomputed flat indices (repeats applied in order).
@@ -200,10 +209,14 @@ class SparseRows(NamedTuple):
         Row indices into the full matrix; a row may repeat (its values add).
     values : ndarray of float, shape (m, D)
         Gradient row for each entry of `rows`.
+    scatter : RowScatter or None
+        The scatter whose buffers `add_to` reuses (a training loop gives each gradient the same
+        one); None: a new one per call.
     """
 
     rows: np.ndarray
     values: np.ndarray
+    scatter: "RowScatter | None" = None
 
     def to_dense(self, shape):
         """Return the dense gradient of `shape` (n_rows, D); repeated rows are summed."""
@@ -213,12 +226,13 @@ class SparseRows(NamedTuple):
 
     def scale(self, factor):
         """Return the gradient multiplied by a scalar."""
-        return SparseRows(self.rows, self.values * factor)
+        return SparseRows(self.rows, self.values * factor, self.scatter)
 
     def add_to(self, x, factor=1.0, scatter=None):
         """In place ``x[rows] += factor * values`` with repeats summed in order; O(m·D) work.
 
-        Bit-identical to ``np.add.at(x, rows, factor * values)``.
+        Bit-identical to ``np.add.at(x, rows, factor * values)``; the update protocol of
+        ``q3_sgd.sgd`` (which calls ``grad.add_to(x, -step)``).
 
         Parameters
         ----------
@@ -227,6 +241,7 @@ class SparseRows(NamedTuple):
         factor : float
             E.g. ``-step`` for an SGD update.
         scatter : RowScatter, optional
-            Reuse its buffers (a training loop passes the same one every iteration).
+            Reuse its buffers; default: the gradient's own `scatter`, else a new one.
         """
-        (scatter if scatter is not None else RowScatter()).add(x, self.rows, self.values, factor)
+        scatter = scatter or self.scatter or RowScatter()
+        scatter.add(x, self.rows, self.values, factor)
