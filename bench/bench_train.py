@@ -1,6 +1,7 @@
 """Benchmark of question 3's training (q3_run.py): the targets of the training issue.
 
-    python bench/bench_train.py            # about 20 s
+    python bench/bench_train.py                      # about 20 s
+    python bench/bench_train.py --baseline HEAD~3    # paired against another revision, ~2 min
 
 In one process:
 1. the default run (40,000 iterations, batched sparse path) with fresh
@@ -16,10 +17,20 @@ start-up <= 2 s, peak memory <= 300 MB, final smoothed cost <= 10.
 Timings on a shared machine are noisy: the CPU time of the training is
 printed next to the wall time, and a run with other jobs on the CPU may
 miss the time target that an idle machine meets.
+
+With ``--baseline REV`` it instead times the default run of this tree against
+the same run of git revision REV (exported with ``git archive`` to a temporary
+folder that uses this tree's data), alternating A B A B ... (``--pairs`` of
+each, each run in a fresh process), and prints the median training time of
+each and their ratio; target: this tree <= 1.15 x the baseline. It also checks
+that both end with bit-identical parameters when the baseline's code should.
 """
 import argparse
+import json
 import os
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 
@@ -35,6 +46,24 @@ STARTUP_SECONDS = 2.0
 PEAK_MB = 300.0
 FINAL_COST = 10.0
 CLASSIC_ITERATIONS = 30
+BASELINE_RATIO = 1.15        # this tree's training time / the baseline's, median of the pairs
+PAIRS = 5
+
+# Runs one default training in the tree given as argv[1] (its own q3_run.py) and prints the
+# training time and a digest of the final parameters as JSON.
+_ONE_RUN = """
+import hashlib, json, os, sys, tempfile, io, contextlib
+sys.path.insert(0, sys.argv[1])
+os.chdir(sys.argv[1])
+import q3_run
+with tempfile.TemporaryDirectory() as ck:
+    args = q3_run.parse_args(["--checkpoint-dir", ck, "--fresh", "--print-every", "100000",
+                              "--no-plot", "--vectors-out", os.path.join(ck, "v.txt")])
+    with contextlib.redirect_stdout(io.StringIO()):
+        r = q3_run.train(args)
+print(json.dumps({"train_time": r["train_time"], "expcost": r["expcost"],
+                  "params": hashlib.sha256(r["wordVectors"].tobytes()).hexdigest()}))
+"""
 
 
 def peak_mb():
@@ -48,13 +77,64 @@ def run(extra, folder):
     return q3_run.train(q3_run.parse_args(argv))
 
 
+def export_revision(rev, folder):
+    """Write git revision `rev` of this repository into `folder`, using this tree's data."""
+    archive = subprocess.run(["git", "-C", ROOT, "archive", rev], capture_output=True)
+    if archive.returncode != 0:
+        sys.exit(f"bench_train: cannot export revision {rev!r}: "
+                 f"{archive.stderr.decode(errors='replace').strip()}")
+    subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+    os.symlink(os.path.join(ROOT, "utils", "datasets"), os.path.join(folder, "utils", "datasets"))
+
+
+def one_run(tree):
+    out = subprocess.run([sys.executable, "-c", _ONE_RUN, tree], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"bench_train: the run in {tree} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def paired(rev, pairs):
+    """Median training time of this tree and of `rev`, runs alternating; exit status 1 if slower
+    than BASELINE_RATIO."""
+    with tempfile.TemporaryDirectory() as tmp:
+        export_revision(rev, tmp)
+        times = {"this tree": [], rev: []}
+        digests = {"this tree": set(), rev: set()}
+        for i in range(pairs):
+            for name, tree in (("this tree", ROOT), (rev, tmp)) if i % 2 == 0 else \
+                    ((rev, tmp), ("this tree", ROOT)):
+                r = one_run(tree)
+                times[name].append(r["train_time"])
+                digests[name].add(r["params"])
+                print(f"  {name:<12} {r['train_time']:6.2f} s   final cost {r['expcost']:.6f}",
+                      flush=True)
+    median = {name: statistics.median(t) for name, t in times.items()}
+    ratio = median["this tree"] / median[rev]
+    same = digests["this tree"] == digests[rev] and len(digests[rev]) == 1
+    print(f"\nmedian training time: this tree {median['this tree']:.2f} s, {rev} "
+          f"{median[rev]:.2f} s; ratio {ratio:.3f} (target <= {BASELINE_RATIO:g})")
+    print("final parameters: " + ("bit-identical in every run" if same else
+                                  "DIFFERENT between the two trees (or between runs)"))
+    if ratio > BASELINE_RATIO:
+        print(f"bench_train: slower than {rev} by more than {BASELINE_RATIO:g}x", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--iterations", type=int, default=q3_run.ITERATIONS,
                    help="iterations of the fast run (the target is for the default)")
     p.add_argument("--classic-iterations", type=int, default=CLASSIC_ITERATIONS)
     p.add_argument("--data", default=None, help="SST folder (default: utils/datasets/...)")
+    p.add_argument("--baseline", metavar="REV",
+                   help="time the default run against git revision REV instead (paired)")
+    p.add_argument("--pairs", type=int, default=PAIRS,
+                   help="runs of each tree with --baseline (alternating)")
     args = p.parse_args(argv)
+    if args.baseline:
+        return paired(args.baseline, args.pairs)
     data = ["--data", args.data] if args.data else []
 
     with tempfile.TemporaryDirectory() as tmp:
