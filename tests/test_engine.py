@@ -59,7 +59,25 @@ def test_negsample_kernel_matches_logaddexp_and_q2_sigmoid():
     assert cost == pytest.approx(np.logaddexp(0, s).sum(), rel=1e-14)
     expected = sigmoid(s)
     expected[:, 0] *= -1                          # dJ/ds_o = -sigma(-s_o)
-    assert_close(delta, expected, 1e-15)
+    assert_close(delta, expected, 1e-15)          # (einsum and matmul round the scores apart)
+
+
+def test_negsample_kernel_sigmoid_is_q2_sigmoid_bit_for_bit_at_the_extremes():
+    # D = 1 and v = 1, so the scores are exact; from -1000 to 1000 through 0 (both branches, the far tails, exact 0 and 1)
+    s = np.concatenate([-np.logspace(3, -3, 40), [0.0, -0.0], np.logspace(-3, 3, 40)])
+    P = s.size // (K + 1)
+    s = s[:P * (K + 1)].reshape(P, K + 1)
+    v_hat, U_idx = np.ones((P, 1)), s[:, :, None].copy()   # s_pj = u_pj . 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cost, delta = negsample_loss(v_hat, U_idx)
+    z = s.copy()
+    z[:, 0] *= -1
+    expected = sigmoid(z)
+    expected[:, 0] *= -1
+    assert delta.shape == expected.shape
+    assert np.array_equal(delta, expected)
+    assert cost == pytest.approx(np.logaddexp(0, z).sum(), rel=1e-14)
 
 
 # ---- batched path ------------------------------------------------------------------------------
