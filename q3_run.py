@@ -59,7 +59,8 @@ from q3_sgd import (ANNEAL_EVERY, DEFAULT_CHECKPOINT_DIR, SAVE_PARAMS_EVERY,
 from q3_word2vec import (cbow, negSamplingCostAndGradient, skipgram, softmaxCostAndGradient,
                          word2vec_sgd_wrapper)
 from utils.atomic import atomic_write
-from utils.treebank import DatasetFormatError, StanfordSentiment
+from utils.treebank import StanfordSentiment
+from utils.cli import DEBUG_ENV, UsageError, run, writable_file, writable_folder
 from utils.glove import write_word2vec_text
 from w2v_engine import Objective
 
@@ -146,6 +147,8 @@ def parse_args(argv=None):
                    help="word2vec text file of the input + output vectors")
     g.add_argument("--data", default=None,
                    help="SST folder (default: utils/datasets/stanfordSentimentTreebank)")
+    p.add_argument("--debug", action="store_true",
+                   help=f"show the Python traceback of an error (or set {DEBUG_ENV}=1)")
     args = p.parse_args(argv)
     for name in ("iterations", "dim", "context", "negatives", "batch", "save_every",
                  "print_every"):
@@ -153,7 +156,17 @@ def parse_args(argv=None):
             p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if not args.step > 0:
         p.error(f"--step must be positive, got {args.step}")
+    if not 0 <= args.seed < 2 ** 32:           # what np.random.seed accepts
+        p.error(f"--seed must be in 0 .. 2**32 - 1, got {args.seed}")
     return args
+
+
+def check_outputs(args):
+    """Fail now, not after the training, if an output cannot be written."""
+    writable_file(args.vectors_out, "--vectors-out")
+    if not args.no_plot:
+        writable_file(args.plot_out, "--plot-out")
+    writable_folder(args.checkpoint_dir, "--checkpoint-dir")     # created last: nothing else is
 
 
 def make_classic_f(model, tokens, dataset, C, loss, K, batch):
@@ -310,19 +323,24 @@ def load_saved_params_quiet(checkpoint_dir):
 
 
 def main(argv=None):
+    """Train, write the outputs; exit status 0, or 1 (error), 2 (checkpoint config), 130 (^C).
+
+    Errors in the user's input (data, paths, checkpoints) are raised as ValueError or OSError
+    and reported by ``utils.cli.run`` as one line.
+    """
     args = parse_args(argv)
+    check_outputs(args)
     try:
         result = train(args)
-    except (CheckpointConfigError, TrainingDivergedError) as err:
-        print(f"q3_run.py: {err}", file=sys.stderr)
-        return 2 if isinstance(err, CheckpointConfigError) else 1
+    except CheckpointConfigError as err:
+        err.exit_status = 2
+        raise
+    except TrainingDivergedError as err:
+        raise UsageError(str(err)) from err
     except KeyboardInterrupt:
         print(f"\nq3_run.py: interrupted. Run the same command again to continue from the "
               f"newest checkpoint in {args.checkpoint_dir}.", file=sys.stderr)
         return 130
-    except (FileNotFoundError, DatasetFormatError) as err:   # missing or malformed data files
-        print(f"q3_run.py: {err}", file=sys.stderr)
-        return 1
 
     done = result["iterations"] - result["start_iteration"]
     cost = result["expcost"]
@@ -362,4 +380,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("q3_run.py", main))

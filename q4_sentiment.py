@@ -34,6 +34,8 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 
+from utils import cli  # noqa: E402
+from utils.cli import DEBUG_ENV, UsageError, writable_folder  # noqa: E402
 from utils.checkpoint import DEFAULT_CHECKPOINT_DIR  # noqa: E402  (q3_run.py's --checkpoint-dir default)
 from utils.glove import read_word_vectors  # noqa: E402
 from utils.lbfgs import REL_TOL  # noqa: E402
@@ -47,8 +49,8 @@ CLASS_NAMES = ("very negative", "negative", "neutral", "positive", "very positiv
 OUTPUT_FILES = ("q4_reg_acc.png", "q4_dev_conf.png", "q4_dev_pred.txt")
 
 
-class SetupError(Exception):
-    """Something the run needs is missing; the message says how to create it."""
+class SetupError(UsageError):
+    """Something the run needs is missing or unusable; the message says how to fix it."""
 
 
 # ---- word vectors -----------------------------------------------------------
@@ -309,6 +311,8 @@ def parse_args(argv=None):
     parser.add_argument("--intercept", choices=tuple(INTERCEPT_CHOICES), default="auto",
                         help="learn an unregularised bias per class: 'auto' (default) trains "
                              "both kinds and keeps the better on dev")
+    parser.add_argument("--debug", action="store_true",
+                        help=f"show the Python traceback of an error (or set {DEBUG_ENV}=1)")
     args = parser.parse_args(argv)
     regs = REGULARIZATION if args.regs is None else np.asarray(args.regs, dtype=float)
     if not np.all(np.isfinite(regs)) or np.any(regs < 0):
@@ -344,6 +348,11 @@ def _splits(dataset):
             raise SetupError(str(err).splitlines()[0]) from None
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
+    empty = [name for name, data in splits.items() if not data]
+    if empty:   # nothing to train, choose or report on: a damaged datasetSplit.txt or labels
+        raise SetupError(f"no labelled sentence in the {' and '.join(empty)} split(s) of "
+                         f"{dataset.path}; check datasetSplit.txt and sentiment_labels.txt "
+                         "there, or fetch the data again with `bash get_datasets.sh`")
     return splits
 
 
@@ -356,6 +365,7 @@ def _featurise(splits, tokens, vectors):
 
 def main(argv=None):
     args = parse_args(argv)
+    writable_folder(args.out_dir, "--out-dir")      # before the work, not after it
     # Check the vector source before the (slower) SST load, so a missing file fails at once.
     if args.vectors and not os.path.isfile(args.vectors):
         raise SetupError(f"word-vector file {args.vectors} not found; pass an existing file "
@@ -377,6 +387,9 @@ def main(argv=None):
     feature_sets = {}   # name -> (description, features by split)
     if args.vectors:
         file_tokens, vectors = read_word_vectors(args.vectors, vocabulary=tokens.keys())
+        if not file_tokens:
+            raise SetupError(f"{args.vectors}: none of the {len(tokens)} SST words has a vector "
+                             "in it; pass a word-vector file of English words")
         print(f"vectors: {args.vectors} as it is ({vectors.shape[1]}-d; "
               f"{len(file_tokens)} of {len(tokens)} SST tokens have a vector)")
         feature_sets["file"] = (f"{os.path.basename(args.vectors)}, {vectors.shape[1]}-d",
@@ -420,7 +433,6 @@ def main(argv=None):
     result, intercept = chosen["result"], chosen["intercept"]
     X_dev, y_dev = chosen["features"]["dev"]
     dev_pred = predict(X_dev, result["weights"], intercept)
-    os.makedirs(args.out_dir, exist_ok=True)
     plot_reg_acc(os.path.join(args.out_dir, OUTPUT_FILES[0]), result,
                  f"Sentiment accuracy vs regularization\n({chosen['label']})")
     plot_confusion(os.path.join(args.out_dir, OUTPUT_FILES[1]), y_dev, dev_pred,
@@ -442,8 +454,4 @@ def main(argv=None):
     return 0
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except SetupError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(1)
+    sys.exit(cli.run("q4_sentiment.py", main))

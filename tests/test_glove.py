@@ -84,14 +84,49 @@ def test_read_word_vectors_names_the_bad_line(tmp_path):
 
 def test_read_first_occurrence_wins_and_words_are_utf8(tmp_path):
     path = tmp_path / "v.txt"
-    path.write_bytes("clichés 1 2\nthe 3 4\nclichés 5 6\n".encode() + b"\xff\xfe 7 8\n")
+    path.write_bytes("clichés 1 2\nthe 3 4\nclichés 5 6\n".encode())
     tokens, vecs = read_word_vectors(path)
-    assert tokens == {"clichés": 0, "the": 1, "\ufffd\ufffd": 2}   # invalid bytes -> U+FFFD
-    assert np.array_equal(vecs, [[1, 2], [3, 4], [7, 8]])
+    assert tokens == {"clichés": 0, "the": 1}
+    assert vecs.shape == (2, 2) and np.array_equal(vecs, [[1, 2], [3, 4]])
     tokens, vecs = read_word_vectors(path, vocabulary=["clichés"], dimensions=2)
     assert tokens == {"clichés": 0} and np.array_equal(vecs, [[1, 2]])
     loaded = loadWordVectors({"the": 0, "clichés": 1}, path, dimensions=2)
     assert np.array_equal(loaded, [[3, 4], [1, 2]])                  # the same rule as the reader
+
+
+@pytest.mark.parametrize("vocabulary", [None, ["the"]])
+def test_read_refuses_a_word_that_is_not_utf8(tmp_path, vocabulary):
+    path = tmp_path / "v.txt"
+    path.write_bytes("the 3 4\n".encode() + "cliché 1 2\n".encode("latin-1"))   # line 2: Latin-1
+    with pytest.raises(ValueError, match=r"v\.txt:2: the word is not UTF-8 text; convert"):
+        read_word_vectors(path, vocabulary=vocabulary)
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+def test_read_refuses_a_vector_that_is_not_finite_and_names_its_line(tmp_path, bad):
+    path = tmp_path / "v.txt"
+    path.write_text(f"a 1 2\nthe 3 {bad}\nb 5 6\n")
+    with pytest.raises(ValueError, match=r"v\.txt:2: the vector of 'the' holds NaN or infinite"):
+        read_word_vectors(path)
+    with pytest.raises(ValueError, match=r"v\.txt:2: the vector of 'the'"):
+        read_word_vectors(path, vocabulary=["the", "b"])
+    tokens, vecs = read_word_vectors(path, vocabulary=["a", "b"])    # rows not read do not matter
+    assert tokens == {"a": 0, "b": 1} and np.array_equal(vecs, [[1, 2], [5, 6]])
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", r"no word vectors in the file"),
+    (b"\n\n", r"no word vectors in the file"),
+    (b"3 2\n", r"no word vectors in the file"),                     # header only
+    (b"3 2\na 1 2\nb 3 4\n", r"v\.txt:1: the header says 3 vectors but the file holds 2"),
+    (b"a 1 2\nb 3 4 5\n", r"v\.txt:2: expected a word and 2 numbers"),   # mixed dimensions
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", r"v\.txt:1: expected a word and"),
+])
+def test_read_refuses_malformed_files_naming_file_and_line(tmp_path, content, message):
+    path = tmp_path / "v.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        read_word_vectors(path)
 
 
 def test_read_skips_blank_lines_and_line_ends(tmp_path):
@@ -119,16 +154,16 @@ def test_read_header_only_on_the_first_line_and_only_for_the_given_dimensions(tm
 
 def test_read_empty_results_and_bad_arguments(tmp_path):
     path = tmp_path / "v.txt"
-    path.write_text("2 3\n", encoding="utf-8")
-    tokens, vecs = read_word_vectors(path)
-    assert tokens == {} and vecs.shape == (0, 3)
-    path.write_text("a 1 2 3\n", encoding="utf-8")
-    tokens, vecs = read_word_vectors(path, vocabulary=set())
-    assert tokens == {} and vecs.shape == (0, 3)
-    path.write_text("\n", encoding="utf-8")
+    path.write_text("2 3\n", encoding="utf-8")                     # a header and no vector
     with pytest.raises(ValueError, match=r"v\.txt: no word vectors in the file"):
         read_word_vectors(path)
-    assert read_word_vectors(path, dimensions=4)[1].shape == (0, 4)
+    path.write_text("a 1 2 3\n", encoding="utf-8")
+    tokens, vecs = read_word_vectors(path, vocabulary=set())      # vectors, none of them wanted
+    assert tokens == {} and vecs.shape == (0, 3)
+    path.write_text("\n", encoding="utf-8")
+    for dimensions in (None, 4):
+        with pytest.raises(ValueError, match=r"v\.txt: no word vectors in the file"):
+            read_word_vectors(path, dimensions=dimensions)
     path.write_text("a\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"v\.txt:1: expected a word and 0 numbers"):
         read_word_vectors(path)

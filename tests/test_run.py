@@ -201,14 +201,14 @@ def test_worker_and_no_worker_runs_are_bit_identical_and_resume_across(sst, tmp_
 
 
 def start_long_run(sst, tmp_path, **popen_kwargs):
-    """Start a 400,000-iteration q3_run.py in tmp_path; once its checkpoint folder exists (so the
-    worker is running), return (proc, pids of its child processes)."""
+    """Start a 400,000-iteration q3_run.py in tmp_path; once its worker is running, return
+    (proc, pids of its child processes)."""
     proc = subprocess.Popen([sys.executable, SCRIPT, "--data", sst.path, "--iterations", "400000",
                              "--save-every", "100", "--no-plot", "--checkpoint-dir", "ck"],
                             cwd=tmp_path, **popen_kwargs)
     try:
         deadline = time.monotonic() + 60
-        while not (tmp_path / "ck").exists() and time.monotonic() < deadline:
+        while not child_pids(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.01)
         return proc, child_pids(proc.pid)
     except BaseException:          # never leave the run behind if waiting fails

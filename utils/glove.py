@@ -24,8 +24,9 @@ def read_word_vectors(path, vocabulary=None, dimensions=None):
 
     Every line is a word and D numbers separated by single spaces; blank lines are skipped.
     The first line may be a word2vec header "V D" (two integers; when `dimensions` is given,
-    only if D equals it). A word that appears twice keeps its first vector. Words are decoded
-    as UTF-8 (invalid bytes become U+FFFD).
+    only if D equals it): then the file must hold exactly V vectors. A word that appears twice
+    keeps its first vector. Words must be UTF-8 and the vectors read must be finite, so a
+    damaged file is refused here instead of giving wrong results later.
 
     Parameters
     ----------
@@ -48,8 +49,9 @@ def read_word_vectors(path, vocabulary=None, dimensions=None):
     FileNotFoundError
         `path` does not exist.
     ValueError
-        A line does not hold a word and D numbers (the message names the file and line),
-        or the file holds no vector and `dimensions` is None.
+        The message names the file and line: a line that does not hold a word and D numbers,
+        a word that is not UTF-8, a NaN or infinite value in a vector that is read, a header
+        whose V is not the number of vectors, or a file that holds no vector at all.
     """
     path = os.fspath(path)
     if dimensions is not None and (not isinstance(dimensions, (int, np.integer))
@@ -61,15 +63,16 @@ def read_word_vectors(path, vocabulary=None, dimensions=None):
     # Look words up as raw bytes: decoding each of the 400,000 words would cost more than the
     # lookups. Without a vocabulary every word is kept, so each one is decoded.
     if vocabulary is None:
-        lookup = lambda word: word.decode("utf-8", "replace")  # noqa: E731
+        lookup = lambda word: word.decode("utf-8")  # noqa: E731
     else:
         lookup = {w.encode("utf-8"): w for w in vocabulary}.get
-    tokens, rows, D = {}, [], dimensions
+    tokens, rows, line_of_row, D, V, n_vectors = {}, [], [], dimensions, None, 0
     with open(path, "rb") as f:
         # The header is handled here, not in the loop: the loop runs 400,000 times for GloVe.
         first = f.readline().rstrip()
         if _is_header(first, dimensions):
-            D, start = int(first.split(b" ")[1]), 2           # word2vec header "V D"
+            V, D = (int(x) for x in first.split(b" "))       # word2vec header "V D"
+            start = 2
         else:
             f.seek(0)
             start = 1
@@ -85,8 +88,14 @@ def read_word_vectors(path, vocabulary=None, dimensions=None):
                 if line.count(b" ") != D or D == 0:
                     raise ValueError(f"{path}:{lineno}: expected a word and {D} numbers "
                                      f"separated by single spaces, got {len(line.split())} fields")
+            n_vectors += 1
             word, _, numbers = line.partition(b" ")
-            text = lookup(word)
+            try:
+                # an ASCII word is valid UTF-8; only the others need the (slower) decode
+                text = lookup(word if word.isascii() else word.decode("utf-8").encode("utf-8"))
+            except UnicodeDecodeError:
+                raise ValueError(f"{path}:{lineno}: the word is not UTF-8 text; convert the file "
+                                 "to UTF-8 (e.g. with iconv)") from None
             if text is None or text in tokens:
                 continue                                # not wanted, or a repeat: first one wins
             try:
@@ -95,9 +104,21 @@ def read_word_vectors(path, vocabulary=None, dimensions=None):
                 raise ValueError(f"{path}:{lineno}: not a number in the vector of "
                                  f"{word.decode('utf-8', 'replace')!r}: {err}") from None
             tokens[text] = len(rows) - 1
-    if D is None:
-        raise ValueError(f"{path}: no word vectors in the file")
-    return tokens, (np.array(rows) if rows else np.zeros((0, D)))      # (len(tokens), D)
+            line_of_row.append(lineno)
+    if n_vectors == 0:
+        raise ValueError(f"{path}: no word vectors in the file; pass a file with lines "
+                         "'word x1 ... xD'")
+    if V is not None and V != n_vectors:
+        raise ValueError(f"{path}:1: the header says {V} vectors but the file holds {n_vectors}; "
+                         "the file is truncated or its header is wrong")
+    vectors = np.array(rows) if rows else np.zeros((0, D))               # (len(tokens), D)
+    finite = np.isfinite(vectors).all(axis=1)                            # (len(tokens),)
+    if not finite.all():
+        bad = int(np.argmin(finite))
+        word = next(w for w, i in tokens.items() if i == bad)
+        raise ValueError(f"{path}:{line_of_row[bad]}: the vector of {word!r} holds NaN or "
+                         "infinite values; the file is damaged: fetch or write it again")
+    return tokens, vectors
 
 
 def _is_header(line, dimensions):

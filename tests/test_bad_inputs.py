@@ -1,0 +1,182 @@
+"""Bad input to the commands: a clear one-line error and a non-zero exit, never a traceback or a
+silently wrong result, and nothing lost.
+
+Each case runs the command as a user would (a fresh process) and asserts the exit status, the
+message (``<script>: error: ...`` naming the argument, file or line, and the fix), that no
+traceback is printed, and, where there is something to lose, that it is intact.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import SST_TINY_DIR, require_data
+from utils.glove import DEFAULT_GLOVE_PATH
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--data", SST_TINY_DIR, "--iterations", "20", "--save-every", "10", "--no-worker"]
+
+
+def command(script, *args, cwd, env=None):
+    """Run `script` (a file of the repository) with `args`; the CompletedProcess."""
+    return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],
+                          cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+def assert_refused(proc, script, *fragments, status=1):
+    """Exit `status`, one `script: error:` line holding every fragment, no traceback."""
+    assert proc.returncode == status, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    if status == 2:      # argparse's own usage error
+        assert f"{script}: error:" in proc.stderr, proc.stderr
+    else:
+        lines = [line for line in proc.stderr.splitlines() if line.startswith(f"{script}: error:")]
+        assert len(lines) == 1, proc.stderr
+    for fragment in fragments:
+        assert fragment in proc.stderr, proc.stderr
+
+
+# ---- q3_run.py: arguments and output locations, checked before any training ---------------------
+
+def test_q3_negative_seed_is_a_usage_error(tmp_path):
+    proc = command("q3_run.py", *TINY, "--seed", "-1", cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "--seed must be in 0 .. 2**32 - 1, got -1", status=2)
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_q3_checkpoint_dir_under_a_file_fails_at_once(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    proc = command("q3_run.py", *TINY, "--checkpoint-dir", tmp_path / "afile" / "ck",
+                   "--no-plot", cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "--checkpoint-dir", "cannot create the folder")
+    assert "iter" not in proc.stdout                        # no training happened
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+def test_q3_checkpoint_dir_that_is_a_file(tmp_path):
+    (tmp_path / "ck").write_text("x")
+    proc = command("q3_run.py", *TINY, "--checkpoint-dir", "ck", "--no-plot", cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "--checkpoint-dir ck: is a file, not a folder")
+
+
+@pytest.mark.parametrize("option", ["--vectors-out", "--plot-out"])
+def test_q3_output_in_a_missing_folder_fails_before_training(tmp_path, option):
+    proc = command("q3_run.py", *TINY, "--checkpoint-dir", "ck", option,
+                   tmp_path / "missing" / "out", cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", f"{option} ", "does not exist; create it")
+    assert not (tmp_path / "ck").exists()                   # refused before anything was made
+
+
+def test_q3_output_that_is_a_folder(tmp_path):
+    (tmp_path / "out").mkdir()
+    proc = command("q3_run.py", *TINY, "--checkpoint-dir", "ck", "--vectors-out", "out",
+                   cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "--vectors-out out: is a folder; give a file name")
+
+
+def test_q3_missing_data_folder(tmp_path):
+    proc = command("q3_run.py", "--data", tmp_path / "nothing", "--checkpoint-dir", "ck",
+                   "--no-plot", cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "nothing not found", "get_datasets.sh")
+
+
+def test_q3_debug_shows_the_traceback(tmp_path):
+    args = ["--data", tmp_path / "nothing", "--checkpoint-dir", "ck", "--no-plot"]
+    proc = command("q3_run.py", *args, "--debug", cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr
+    proc = command("q3_run.py", *args, cwd=tmp_path, env={"CS224N_DEBUG": "1"})
+    assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+# ---- q4_sentiment.py: vector files and output folder ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def glove_head(tmp_path_factory):
+    """The first 20,000 lines of the real GloVe file (enough SST words for a sweep)."""
+    require_data(DEFAULT_GLOVE_PATH, "GloVe vectors")
+    path = tmp_path_factory.mktemp("glove") / "head.txt"
+    with open(DEFAULT_GLOVE_PATH, "rb") as src, open(path, "wb") as dst:
+        for _, line in zip(range(20000), src):
+            dst.write(line)
+    return path
+
+
+def q4_file(tmp_path, vectors, *extra):
+    return command("q4_sentiment.py", "--pretrained", "--vectors", vectors, "--regs", "1e-3",
+                   "--intercept", "no", "--out-dir", tmp_path / "out", *extra, cwd=tmp_path)
+
+
+def test_q4_nan_row_in_a_vectors_file_is_refused_with_its_line(tmp_path, glove_head):
+    # the issue's reproduction: "the" (line 1) all NaN used to give dev=12.62 and exit 0
+    lines = glove_head.read_bytes().splitlines(keepends=True)
+    bad = tmp_path / "n.txt"
+    bad.write_bytes(b"the " + b" ".join([b"nan"] * 50) + b"\n" + b"".join(lines[1:]))
+    proc = q4_file(tmp_path, bad)
+    assert_refused(proc, "q4_sentiment.py", "n.txt:1: the vector of 'the' holds NaN")
+    assert "best" not in proc.stdout
+    assert not (tmp_path / "out" / "q4_dev_pred.txt").exists()
+
+
+@pytest.mark.parametrize("content,fragment", [
+    (b"", "no word vectors in the file"),
+    (b"400000 50\n", "no word vectors in the file"),                       # header only
+    (b"the 1 2 3\nof 1 2\n", "v.txt:2: expected a word and 3 numbers"),    # mixed dimensions
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "v.txt:1: expected a word and"),   # binary
+    ("the 1 2\nclich\u00e9 3 4\n".encode("latin-1"), "v.txt:2: the word is not UTF-8"),
+    (b"3 2\nthe 1 2\nof 3 4\n", "v.txt:1: the header says 3 vectors but the file holds 2"),
+    (b"the 1 x\n", "v.txt:1: not a number in the vector of 'the'"),
+    (b"zzzz 1 2\n", "none of the"),                                        # no SST word
+])
+def test_q4_malformed_vectors_file(tmp_path, content, fragment):
+    path = tmp_path / "v.txt"
+    path.write_bytes(content)
+    assert_refused(q4_file(tmp_path, path), "q4_sentiment.py", fragment)
+
+
+def test_q4_missing_vectors_file(tmp_path):
+    assert_refused(q4_file(tmp_path, tmp_path / "none.txt"), "q4_sentiment.py",
+                   "none.txt not found")
+
+
+def test_q4_out_dir_that_is_a_file_fails_before_the_sweep(tmp_path, glove_head):
+    (tmp_path / "out").write_text("keep me")
+    proc = q4_file(tmp_path, glove_head)
+    assert_refused(proc, "q4_sentiment.py", "--out-dir", "is a file, not a folder")
+    assert "sentences:" not in proc.stdout                  # refused before the SST load
+    assert (tmp_path / "out").read_text() == "keep me"
+
+
+def test_q4_bad_regs_is_a_usage_error(tmp_path, glove_head):
+    proc = command("q4_sentiment.py", "--pretrained", "--vectors", glove_head, "--regs", "nan",
+                   cwd=tmp_path)
+    assert_refused(proc, "q4_sentiment.py", "--regs", status=2)
+
+
+def test_q4_empty_labelled_split_is_refused(monkeypatch):
+    import q4_sentiment
+
+    class NoDev:
+        path = "SST"
+
+        def getTrainSentences(self):
+            return [(["good"], 3)]
+
+        def getDevSentences(self):
+            return []
+
+        def getTestSentences(self):
+            return [(["bad"], 1)]
+    with pytest.raises(q4_sentiment.SetupError, match="no labelled sentence in the dev split"):
+        q4_sentiment._splits(NoDev())
+
+
+def test_q4_with_a_good_file_still_runs(tmp_path, glove_head):
+    proc = q4_file(tmp_path, glove_head)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "best reg=1.00e-03" in proc.stdout
+    predictions = (tmp_path / "out" / "q4_dev_pred.txt").read_text().splitlines()
+    assert len(predictions) > 1000
+    assert np.isfinite(float(proc.stdout.split("dev=")[1].split()[0]))
