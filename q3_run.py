@@ -62,6 +62,7 @@ from utils.atomic import atomic_write
 from utils.treebank import StanfordSentiment
 from utils.cli import DEBUG_ENV, UsageError, run, writable_file, writable_folder
 from utils.glove import write_word2vec_text
+from utils.neighbours import check_words, nearest_words
 from w2v_engine import Objective
 
 # ---- hyper-parameters (the course's defaults) -----------------------------------
@@ -86,6 +87,9 @@ PLOT_OUT = "q3_word_vectors.png"
 VISUALIZE_WORDS = ["the", "a", "an", ",", ".", "?", "!", "``", "''", "--",
                    "good", "great", "cool", "brilliant", "wonderful", "well", "amazing",
                    "worth", "sweet", "enjoyable", "boring", "bad", "waste", "dumb", "annoying"]
+
+NEIGHBOUR_WORDS = ["good", "great", "bad", "boring", "the"]   # default --neighbours (plotted)
+NEIGHBOURS_K = 5         # nearest words printed per word
 
 CLASSIC_MODELS = {"skipgram": skipgram, "cbow": cbow}
 CLASSIC_LOSSES = {"negsample": negSamplingCostAndGradient, "softmax": softmaxCostAndGradient}
@@ -145,6 +149,10 @@ def parse_args(argv=None):
     g.add_argument("--plot-out", default=PLOT_OUT, help="path of the 2-D plot of 25 words")
     g.add_argument("--vectors-out", default=VECTORS_OUT,
                    help="word2vec text file of the input + output vectors")
+    g.add_argument("--neighbours", nargs="*", metavar="WORD", default=NEIGHBOUR_WORDS,
+                   help=f"print the {NEIGHBOURS_K} nearest words (cosine similarity of the "
+                        "input + output vectors) of each WORD at the end; with no WORD, none. "
+                        "On a finished run this trains nothing")
     g.add_argument("--data", default=None,
                    help="SST folder (default: utils/datasets/stanfordSentimentTreebank)")
     p.add_argument("--debug", action="store_true",
@@ -269,6 +277,7 @@ def train(args):
     t_start = time.perf_counter()
     seed_all(args.seed)
     dataset, tokens = load_dataset(args.data)
+    check_words(args.neighbours, tokens)           # an unknown word fails now, not after training
     V = len(tokens)
     seed_all(args.seed)
     wordVectors = initial_vectors(V, args.dim)            # (2V, dim)
@@ -376,6 +385,12 @@ def main(argv=None):
     if not args.no_plot:
         plot_word_vectors(args.plot_out, result["tokens"], summed)
         print(f"wrote {args.plot_out}")
+    if args.neighbours:
+        print(f"nearest words (cosine similarity of the input + output vectors, "
+              f"{summed.shape[1]}-d):")
+        for word, near in zip(args.neighbours, nearest_words(summed, result["tokens"],
+                                                             args.neighbours, NEIGHBOURS_K)):
+            print(f"  {word:>12}: " + ", ".join(f"{w} {c:.3f}" for w, c in near))
     return status
 
 
