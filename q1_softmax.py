@@ -23,14 +23,43 @@ def softmax(x):
     -------
     y_hat : ndarray of float, same shape as `x`
         Probabilities; each row (or the vector) sums to 1. `x` is not modified.
+        Infinite scores give the limit: a row holding +inf is uniform over its
+        +inf entries (one-hot when there is one), and -inf entries get 0.
+
+    Raises
+    ------
+    ValueError
+        If `x` is not 1-D or 2-D, has no columns, holds a NaN, or has a row of only -inf
+        (no limit exists: the row has no probabilities), naming the row.
     """
     x = np.asarray(x)
-    if x.ndim not in (1, 2):
-        raise ValueError(f"softmax expects a 1-D vector or a 2-D matrix (N, D); got shape {x.shape}")
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
+        raise ValueError(f"softmax expects a 1-D vector or a 2-D matrix (N, D) with D >= 1 scores; "
+                         f"got shape {x.shape}")
     x = x.astype(np.float64) if not np.issubdtype(x.dtype, np.floating) else x
-    z = x - np.max(x, axis=-1, keepdims=True)  # (N, D) or (D,): max-shifted, all <= 0
+    m = np.max(x, axis=-1, keepdims=True)      # (N, 1) or (1,): the row maximum (NaN if the row has one)
+    if not np.all(np.isfinite(m)):             # only for NaN or infinite input: normal input skips it
+        x, m = _infinite_limit(x, m)
+    with np.errstate(over="ignore"):           # x - m <= 0 can only overflow to -inf, whose exp is 0
+        z = x - m                              # (N, D) or (D,): max-shifted, all <= 0
     e = np.exp(z)
     return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _infinite_limit(x, m):
+    """(x, m) with every row that holds +inf replaced by its limit: 0 at the +inf entries, -inf elsewhere.
+
+    x : (N, D) or (D,); m : its row maxima, (N, 1) or (1,). A ValueError for NaN or a row of only -inf.
+    """
+    def where(flags):
+        return f"row {np.flatnonzero(flags)[0]}" if x.ndim == 2 else "the vector"
+    if np.any(np.isnan(m)):                    # np.max propagates NaN, so m flags every NaN row
+        raise ValueError(f"softmax: {where(np.isnan(m))} holds NaN; scores must be numbers or +-inf")
+    if np.any(m == -np.inf):
+        raise ValueError(f"softmax: {where(m == -np.inf)} is all -inf, so every probability would be "
+                         "0/0; give it at least one score above -inf")
+    plus = m == np.inf                         # rows where the +inf entries share all the probability
+    return np.where(plus, np.where(x == np.inf, 0.0, -np.inf), x), np.where(plus, 0.0, m)
 
 
 def _self_test():

@@ -48,7 +48,7 @@ def forward_backward_prop(data, labels, params, dimensions):
     data : ndarray, shape (N, Dx)
         One example per row.
     labels : ndarray, shape (N, Dy)
-        One-hot rows.
+        One-hot rows: exactly one 1 per row, the rest 0.
     params : ndarray, shape ((Dx + 1) H + (H + 1) Dy,)
         W1 (Dx, H), b1 (1, H), W2 (H, Dy), b2 (1, Dy), flattened in that order.
     dimensions : sequence of 3 ints
@@ -60,6 +60,11 @@ def forward_backward_prop(data, labels, params, dimensions):
         Cross-entropy summed over the N examples.
     grad : ndarray, shape like `params`
         dJ/dparams, flattened in the same order.
+
+    Raises
+    ------
+    ValueError
+        If a shape does not match `dimensions` or a row of `labels` is not one-hot (names the row).
     """
     Dx, H, Dy = dimensions
     data = np.asarray(data, dtype=np.float64)
@@ -68,6 +73,13 @@ def forward_backward_prop(data, labels, params, dimensions):
         raise ValueError(f"data must have shape (N, {Dx}); got {data.shape}")
     if labels.shape != (data.shape[0], Dy):
         raise ValueError(f"labels must be one-hot of shape ({data.shape[0]}, {Dy}); got {labels.shape}")
+    # the cost sums labels * log y_hat: a row that is not one-hot (two 1s, a 0.5, a NaN, all 0)
+    # would give a wrong number, not an error
+    not_one_hot = ~(((labels == 0) | (labels == 1)).all(axis=1) & (labels.sum(axis=1) == 1))   # (N,)
+    if not_one_hot.any():
+        n = int(np.flatnonzero(not_one_hot)[0])
+        raise ValueError(f"labels must be one-hot (each row one 1, the rest 0); row {n} is "
+                         f"{np.array2string(labels[n], threshold=12)}")
     W1, b1, W2, b2 = unpack_params(params, dimensions)
 
     # forward

@@ -2,7 +2,8 @@
 
 Word vectors are rows. ``inputVectors`` V (W, D) holds the centre ("input")
 vector v_w of every word, ``outputVectors`` U (W, D) its context ("output")
-vector u_w; ``wordVectors`` (2W, D) stacks V on top of U.
+vector u_w; ``wordVectors`` (2W, D) stacks V on top of U. A word index outside
+0..W-1 raises an IndexError naming the argument; K < 1 samples, a ValueError.
 
 The functions keep the 2017 course's names, signatures and order of random
 draws, so the self-test reproduces its published numbers: the losses of one
@@ -57,13 +58,21 @@ def normalizeRows(x):
     return x_scaled / np.where(norms > 0, norms, 1.0)        # a zero row stays zero: divide by 1, not 0
 
 
-def _check_predicted(predicted, outputVectors, name):
-    """(D,) predicted and (W, D) outputVectors, or a ValueError naming the argument."""
+def _check_index(idx, W, name):
+    """`idx` (an index or a list) if all are in 0..W-1, else an IndexError (NumPy would wrap -1)."""
+    i = np.asarray(idx)
+    if i.size and (i.min() < 0 or i.max() >= W):
+        raise IndexError(f"{name}: word index {i[(i < 0) | (i >= W)].flat[0]} is outside 0..{W - 1}")
+    return idx
+
+
+def _check_loss_args(predicted, target, outputVectors, name):
+    """(v_c (D,), U (W, D), o) of a loss, or a ValueError / IndexError naming the argument."""
     predicted = np.asarray(predicted, dtype=np.float64)
     if outputVectors.ndim != 2 or predicted.shape != (outputVectors.shape[1],):
         raise ValueError(f"{name}: predicted must have shape (D,) and outputVectors (W, D); got "
                          f"predicted {predicted.shape}, outputVectors {outputVectors.shape}")
-    return predicted
+    return predicted, outputVectors, _check_index(target, outputVectors.shape[0], f"{name}: target")
 
 
 def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
@@ -89,8 +98,7 @@ def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
     grad : ndarray, shape (W, D)
         dJ/dU (dense: every output vector gets a gradient).
     """
-    v_c = _check_predicted(predicted, outputVectors, "softmaxCostAndGradient")
-    U, o = outputVectors, target
+    v_c, U, o = _check_loss_args(predicted, target, outputVectors, "softmaxCostAndGradient")
     scores = U @ v_c                           # (W, D) @ (D,) -> (W,): u_w . v_c for every word w
     y_hat = softmax(scores)                    # (W,): q1's max-shifted softmax
     # J = -u_o . v_c + log sum_w exp(u_w . v_c)  (3a); the max m is taken out of the sum so that
@@ -114,12 +122,13 @@ def getNegativeSamples(target, dataset, K):
     -------
     negatives : list of int, length K
     """
-    negatives = [0] * K
-    for k in range(K):   # the classic sampler is scalar: one call per sample
+    if K < 1:
+        raise ValueError(f"K = {K} negative samples: K must be at least 1")
+    negatives = []
+    while len(negatives) < K:   # the classic sampler is scalar: one call per draw
         idx = dataset.sampleTokenIdx()
-        while idx == target:
-            idx = dataset.sampleTokenIdx()
-        negatives[k] = idx
+        if idx != target:       # a draw equal to target is redrawn
+            negatives.append(idx)
     return negatives
 
 
@@ -155,9 +164,9 @@ def negSamplingCostAndGradient(predicted, target, outputVectors, dataset, K=NEG_
         dJ/dU: non-zero in the rows of o and of the negatives only (dense, the course's
         interface); a negative drawn twice counts twice.
     """
-    v_c = _check_predicted(predicted, outputVectors, "negSamplingCostAndGradient")
-    U, o = outputVectors, target
+    v_c, U, o = _check_loss_args(predicted, target, outputVectors, "negSamplingCostAndGradient")
     k = getNegativeSamples(o, dataset, K)      # K word indices w_1 .. w_K, none equal to o
+    _check_index(k, U.shape[0], "negSamplingCostAndGradient: a negative sample from dataset")
     u_o, u_k = U[o], U[k]                      # (D,) and (K, D)
     s_o = u_o @ v_c                            # u_o . v_c
     s_k = u_k @ v_c                            # (K, D) @ (D,) -> (K,): u_k . v_c
@@ -198,13 +207,12 @@ def skipgram(currentWord, C, contextWords, tokens, inputVectors, outputVectors,
     gradOut : ndarray, shape (W, D)
         dJ/dU.
     """
-    c = tokens[currentWord]
+    c = _check_index(tokens[currentWord], len(inputVectors), "skipgram: currentWord")
+    targets = _check_index([tokens[w] for w in contextWords], len(outputVectors), "skipgram: contextWords")
     v_c = inputVectors[c]                      # (D,)
-    cost = 0.0
-    gradIn = np.zeros(inputVectors.shape)
-    gradOut = np.zeros(outputVectors.shape)
-    for word in contextWords:   # one loss per context word, in order: fixes the order of draws
-        F, dF_dvc, dF_dU = word2vecCostAndGradient(v_c, tokens[word], outputVectors, dataset)
+    cost, gradIn, gradOut = 0.0, np.zeros(inputVectors.shape), np.zeros(outputVectors.shape)
+    for o in targets:   # one loss per context word, in order: fixes the order of draws
+        F, dF_dvc, dF_dU = word2vecCostAndGradient(v_c, o, outputVectors, dataset)
         cost += F
         gradIn[c] += dF_dvc
         gradOut += dF_dU
@@ -219,10 +227,10 @@ def cbow(currentWord, C, contextWords, tokens, inputVectors, outputVectors,
     returns as `skipgram`; gradIn holds dJ/dv_hat in each context word's row,
     once per occurrence (a word appearing twice gets it twice).
     """
-    context = [tokens[w] for w in contextWords]             # m word indices
-    v_hat = inputVectors[context].sum(axis=0)                # (m, D) -> (D,)
-    cost, dJ_dvhat, gradOut = word2vecCostAndGradient(v_hat, tokens[currentWord], outputVectors,
-                                                      dataset)
+    context = _check_index([tokens[w] for w in contextWords], len(inputVectors), "cbow: contextWords")
+    c = _check_index(tokens[currentWord], len(outputVectors), "cbow: currentWord")
+    v_hat = inputVectors[context].sum(axis=0)                # (m, D) -> (D,): the m context vectors
+    cost, dJ_dvhat, gradOut = word2vecCostAndGradient(v_hat, c, outputVectors, dataset)
     gradIn = np.zeros(inputVectors.shape)
     np.add.at(gradIn, context, dJ_dvhat)                     # dJ/dv_w += dJ/dv_hat, repeats add up
     return cost, gradIn, gradOut
@@ -260,8 +268,7 @@ def word2vec_sgd_wrapper(word2vecModel, tokens, wordVectors, dataset, C,
         raise ValueError(f"word2vec_sgd_wrapper: wordVectors must be (2W, D) (input rows then "
                          f"output rows); got shape {wordVectors.shape}")
     inputVectors, outputVectors = wordVectors[:N // 2], wordVectors[N // 2:]   # views, (W, D) each
-    cost = 0.0
-    grad = np.zeros(wordVectors.shape)
+    cost, grad = 0.0, np.zeros(wordVectors.shape)
     for _ in range(batchsize):
         C1 = random.randint(1, C)
         centreWord, context = dataset.getRandomContext(C1)
@@ -293,22 +300,18 @@ class DummyDataset:
 # output (skip-gram), reproduced to all printed digits. OWN: this project's values (CBOW), kept as
 # regression oracles; the negative-sampling one depends on the random state left by the calls
 # before it in `_self_test`.
-PUBLISHED_SKIPGRAM_SOFTMAX = (11.166109001533981,
-                              [[0, 0, 0], [0, 0, 0], [-1.26947339, -1.36873189, 2.45158957],
-                               [0, 0, 0], [0, 0, 0]],
-                              [[-0.41045956, 0.18834851, 1.43272264],
-                               [0.38202831, -0.17530219, -1.33348241],
-                               [0.07009355, -0.03216399, -0.24466386],
-                               [0.09472154, -0.04346509, -0.33062865],
-                               [-0.13638384, 0.06258276, 0.47605228]])
-PUBLISHED_SKIPGRAM_NEGSAMPLE = (16.15119285363322,
-                                [[0, 0, 0], [0, 0, 0], [-4.54650789, -1.85942252, 0.76397441],
-                                 [0, 0, 0], [0, 0, 0]],
-                                [[-0.69148188, 0.31730185, 2.41364029],
-                                 [-0.22716495, 0.10423969, 0.79292674],
-                                 [-0.45528438, 0.20891737, 1.58918512],
-                                 [-0.31602611, 0.14501561, 1.10309954],
-                                 [-0.80620296, 0.36994417, 2.81407799]])
+PUBLISHED_SKIPGRAM_SOFTMAX = (
+    11.166109001533981,
+    [[0, 0, 0], [0, 0, 0], [-1.26947339, -1.36873189, 2.45158957], [0, 0, 0], [0, 0, 0]],
+    [[-0.41045956, 0.18834851, 1.43272264], [0.38202831, -0.17530219, -1.33348241],
+     [0.07009355, -0.03216399, -0.24466386], [0.09472154, -0.04346509, -0.33062865],
+     [-0.13638384, 0.06258276, 0.47605228]])
+PUBLISHED_SKIPGRAM_NEGSAMPLE = (
+    16.15119285363322,
+    [[0, 0, 0], [0, 0, 0], [-4.54650789, -1.85942252, 0.76397441], [0, 0, 0], [0, 0, 0]],
+    [[-0.69148188, 0.31730185, 2.41364029], [-0.22716495, 0.10423969, 0.79292674],
+     [-0.45528438, 0.20891737, 1.58918512], [-0.31602611, 0.14501561, 1.10309954],
+     [-0.80620296, 0.36994417, 2.81407799]])
 OWN_CBOW_SOFTMAX = (0.7989958010906648,
                     [[0.23330542, -0.51643128, -0.8281311], [0.11665271, -0.25821564, -0.41406555],
                      [0.11665271, -0.25821564, -0.41406555], [0, 0, 0], [0, 0, 0]],
@@ -327,9 +330,8 @@ def _show_and_check(label, result, expected, source):
     """Print one (cost, gradIn, gradOut) result and assert it matches `expected` (printed precision)."""
     cost, gradIn, gradOut = result
     print(f"{label}\n  cost    {cost!r}   ({source}: {expected[0]!r})")
-    print("  gradIn\n" + textwrap.indent(np.array2string(gradIn, precision=8), "    "))
-    print("  gradOut\n" + textwrap.indent(np.array2string(gradOut, precision=8), "    "))
     for name, got, exp in (("gradIn", gradIn, expected[1]), ("gradOut", gradOut, expected[2])):
+        print(f"  {name}\n" + textwrap.indent(np.array2string(got, precision=8), "    "))
         exp = np.asarray(exp, dtype=np.float64)
         assert got.shape == exp.shape, f"{label}: {name} shape {got.shape} != {exp.shape}"
         assert np.allclose(got, exp, rtol=0, atol=1e-8), f"{label}: {name}\n{got}\n!= {source}\n{exp}"
@@ -344,10 +346,9 @@ def _self_test():
     printed results (running all four checks first would give a different, equally valid, sample).
     """
     print("==== normalizeRows ====")
-    got = normalizeRows(np.array([[3.0, 4.0], [1.0, 2.0]]))
+    got, expected = normalizeRows(np.array([[3.0, 4.0], [1.0, 2.0]])), [[0.6, 0.8], [0.4472136, 0.89442719]]
     print(got)
-    expected = np.array([[0.6, 0.8], [0.4472136, 0.89442719]])
-    assert got.shape == expected.shape and np.allclose(got, expected, rtol=0, atol=1e-6), got
+    assert got.shape == (2, 2) and np.allclose(got, expected, rtol=0, atol=1e-6), got
     with warnings.catch_warnings():
         warnings.simplefilter("error")   # a 0/0 warning would fail here
         zero = normalizeRows(np.array([[0, 0], [0, 5]]))

@@ -225,6 +225,32 @@ def test_batched_input_errors_name_the_argument():
         negative_sample_targets(cbow, centres, contexts)
 
 
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("model,batch_model", MODELS, ids=["skipgram", "cbow"])
+def test_batched_first_and_last_word_indices_equal_classic(model, batch_model, loss):
+    # 0 and W-1 everywhere (centres, contexts, negatives): valid rows, neither rejected nor wrapped
+    rng = np.random.default_rng(15)
+    V, U = random_vectors(rng)
+    last = W - 1
+    centres = np.array([0, last, last])
+    contexts = np.array([[last, 0, -1, -1], [0, -1, last, -1], [last, last, 0, -9]])
+    negatives = None
+    if loss == "negsample":
+        targets = negative_sample_targets(batch_model, centres, contexts)
+        negatives = np.where(np.arange(K) % 2, 0, last)[None, :].repeat(len(targets), axis=0)
+        negatives[targets == last] = 0          # never the target itself, as the sampler draws
+        negatives[targets == 0] = last
+    cost, gin, gout = classic_sum(model, classic_loss(loss), centres, contexts, V, U, negatives)
+    bcost, grad = word2vec_batch(batch_model, centres, contexts, np.vstack((V, U)), negatives)
+    assert abs(bcost - cost) <= 1e-10 * max(1.0, abs(cost))
+    assert_close(grad.to_dense((2 * W, D)), np.vstack((gin, gout)), 1e-10)
+    if batch_model is skipgram_batch and negatives is not None:    # the fast path, same numbers
+        bounds, rows, flat = prepare_skipgram_negsample(centres, contexts, negatives, W, D // 2)
+        fcost, fgrad = skipgram_negsample_fast(np.vstack((V, U)), PreparedChunk(bounds, rows, flat).batch(0))
+        assert fcost == pytest.approx(bcost, rel=1e-12)
+        assert_close(fgrad.to_dense((2 * W, D)), grad.to_dense((2 * W, D)), 1e-12)
+
+
 # ---- prepared skip-gram batches (the trainer's fast path) ----------------------------------------
 
 def prepared_chunk(rng, n_batches, batch, cols, n_empty=0):

@@ -57,3 +57,18 @@ def test_wrong_param_length_is_a_clear_error():
 def test_wrong_label_shape_is_a_clear_error():
     with pytest.raises(ValueError, match="one-hot"):
         forward_backward_prop(np.ones((2, 10)), one_hot([0, 1], 9), np.zeros(115), [10, 5, 10])
+
+
+def test_labels_must_be_one_hot_and_any_one_hot_dtype_works():
+    dims = [3, 2, 4]
+    data, params = np.arange(6.0).reshape(2, 3), np.linspace(-1, 1, param_count(dims))
+    labels = one_hot([0, 3], 4)
+    cost, grad = forward_backward_prop(data, labels, params, dims)
+    for same in (labels.astype(int), labels.astype(bool)):
+        c, g = forward_backward_prop(data, same, params, dims)
+        assert c == cost and g.shape == grad.shape and np.array_equal(g, grad)
+    for row in ([1, 1, 0, 0], [0, 0, 0, 0], [0.5, 0.5, 0, 0], [2, -1, 0, 0]):
+        bad = labels.copy()
+        bad[1] = row
+        with pytest.raises(ValueError, match=r"one-hot \(each row one 1, the rest 0\); row 1"):
+            forward_backward_prop(data, bad, params, dims)

@@ -75,3 +75,38 @@ def test_jacobian_against_finite_differences():
     num = np.stack([(softmax(x + h * e) - softmax(x - h * e)) / (2 * h) for e in np.eye(3)], axis=1)
     assert num.shape == jac.shape
     assert np.allclose(num, jac, atol=1e-7)
+
+
+def test_infinite_scores_give_the_limit_without_warnings():
+    # softmax(x + t e_S) -> uniform over S as t -> inf; exp(-inf) = 0 needs no special case
+    inf = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")            # no inf - inf = nan, no overflow
+        assert_close(softmax(np.array([1.0, inf, -3.0])), [0, 1, 0], atol=0)
+        assert_close(softmax(np.array([[inf, 2.0, inf, -inf], [0.0, -inf, 0.0, -inf]])),
+                     [[0.5, 0, 0.5, 0], [0.5, 0, 0.5, 0]], atol=0)
+        assert_close(softmax(np.array([[1.0, -inf, 2.0]])), [[REF[0], 0, REF[1]]])
+        # x - max(x) overflows to -inf here: its exp, 0, is the right limit
+        assert_close(softmax(np.array([1.7e308, -1.7e308])), [1, 0], atol=0)
+        assert_close(softmax(np.array([inf], dtype=np.float32)), [1.0], atol=0)
+
+
+def test_infinite_rows_leave_the_other_rows_and_the_input_alone():
+    x = np.array([[1.0, 2.0], [np.inf, 0.0], [3.0, 4.0]])
+    before = x.copy()
+    y = softmax(x)
+    assert y.shape == (3, 2)
+    assert_close(y[[0, 2]], np.vstack([REF, REF]))
+    assert_close(y[1], [1.0, 0.0], atol=0)
+    assert np.array_equal(x, before)
+
+
+@pytest.mark.parametrize("x, message", [
+    ([1.0, np.nan], "the vector holds NaN"),
+    ([[1.0, 2.0], [np.inf, np.nan]], "row 1 holds NaN"),
+    ([[-np.inf, -np.inf], [1.0, 2.0]], "row 0 is all -inf"),
+    (np.zeros((3, 0)), "D >= 1"),
+])
+def test_no_limit_is_a_clear_error(x, message):
+    with pytest.raises(ValueError, match=message):
+        softmax(np.array(x))

@@ -124,7 +124,33 @@ def test_getNegativeSamples_order_and_redraw():
     dataset = ReplayDataset([0, 2, 0, 0, 3, 2, 9])
     assert getNegativeSamples(0, dataset, 3) == [2, 3, 2]
     assert dataset.left() == 1
-    assert getNegativeSamples(5, ReplayDataset([]), 0) == []
+    empty = ReplayDataset([1])
+    with pytest.raises(ValueError, match="K must be at least 1"):
+        getNegativeSamples(5, empty, 0)            # K = 0 is an error, not an empty sample
+    assert empty.left() == 1                       # ... raised before any draw
+
+
+def test_first_and_last_word_indices_are_valid():
+    # 0 and W-1 are rows like any other: the range checks must not reject them (nor wrap them)
+    rng = np.random.default_rng(3)
+    V, U = random_vectors(rng)
+    last = W - 1
+    for o in (0, last):
+        cost, gradPred, grad = softmaxCostAndGradient(V[1], o, U, None)
+        assert cost == pytest.approx(-math.log(softmax(U @ V[1])[o]), rel=1e-13)
+        assert gradPred.shape == (D,) and grad.shape == (W, D)
+    cost, _, grad = negSamplingCostAndGradient(V[1], last, U, ReplayDataset([0, last, 0]), K=2)
+    expected = -math.log(sigmoid(U[last] @ V[1])) - 2 * math.log(sigmoid(-U[0] @ V[1]))
+    assert cost == pytest.approx(expected, rel=1e-13)     # the draw of `last` (the target) redrawn
+    assert_close(grad[0], 2 * sigmoid(U[0] @ V[1]) * V[1], 1e-13)
+    words = [f"w{last}", "w0"]
+    cost, gin, _ = skipgram("w0", C, words, TOKENS, V, U, None)
+    assert cost == pytest.approx(sum(softmaxCostAndGradient(V[0], o, U, None)[0] for o in (last, 0)),
+                                 rel=1e-13)
+    assert np.flatnonzero(gin.any(axis=1)).tolist() == [0]
+    cost, gin, _ = cbow(f"w{last}", C, words, TOKENS, V, U, None)
+    assert cost == pytest.approx(softmaxCostAndGradient(V[last] + V[0], last, U, None)[0], rel=1e-13)
+    assert np.flatnonzero(gin.any(axis=1)).tolist() == [0, last]
 
 
 def test_classic_input_errors_name_the_argument():

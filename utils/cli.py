@@ -4,8 +4,9 @@ Whatever a user can get wrong ends the same way: one line on stderr,
 ``<script>: error: <what, which file:line or argument, the fix>``, and a
 non-zero exit status, never a Python traceback. That covers the project's own
 errors (they all derive from ValueError: DatasetFormatError,
-CheckpointConfigError, ...), ValueError from the data readers and OSError from
-the file system. ``--debug`` on the command line, or ``CS224N_DEBUG=1`` in the
+CheckpointConfigError, ...), ValueError from the data readers, IndexError /
+KeyError (LookupError) from the library functions' index checks and OSError
+from the file system. ``--debug`` on the command line, or ``CS224N_DEBUG=1`` in the
 environment, lets the exception through with its traceback instead.
 
 The output locations are checked before any work starts (`writable_file`,
@@ -48,7 +49,7 @@ def run(prog, main, argv=None):
     argv = sys.argv[1:] if argv is None else argv
     try:
         return main(argv)
-    except (ValueError, OSError) as err:
+    except (ValueError, LookupError, OSError) as err:
         if debug_requested(argv):
             raise
         print(f"{prog}: error: {describe(err)}", file=sys.stderr)

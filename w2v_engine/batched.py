@@ -22,6 +22,12 @@ the functions are deterministic:
 whose negatives a model wants: the array to hand to
 ``dataset.sample_negatives(rng, targets, K)``.
 
+Every word index must be a row, 0..W-1 (negative context entries excepted:
+they are padding): any other raises an IndexError naming the array, since
+NumPy's ``take`` would silently read -1 as the last row. Negatives need
+K >= 1 columns (a ValueError otherwise). Each check is a min and a max over
+the array, once per call (``prepared.py`` checks a whole chunk at once).
+
 Both models reduce to one of two kernels over P predicted vectors v_hat (the
 centre vector of each (centre, context) pair for skip-gram, the summed context
 of each window for CBOW): `softmax_loss` and `negsample_loss` /
@@ -30,6 +36,29 @@ of each window for CBOW): `softmax_loss` and `negsample_loss` /
 import numpy as np
 
 from w2v_engine.sparse import SparseRows
+
+
+def check_word_indices(idx, W, where, padding=False):
+    """Raise an IndexError naming `where` unless every entry of `idx` is in 0..W-1.
+
+    Parameters
+    ----------
+    idx : ndarray of int, any shape
+    W : int
+        Vocabulary size (rows of the matrix the indices read).
+    where : str
+        ``"function: argument"``, for the message.
+    padding : bool
+        Negative entries are padding (context windows) and allowed.
+    """
+    if idx.size == 0:
+        return
+    hi = idx.max()
+    lo = 0 if padding else idx.min()
+    if lo < 0 or hi >= W:
+        bad = lo if lo < 0 else hi
+        raise IndexError(f"{where} holds word index {bad}, outside 0..{W - 1}"
+                         + (" (negative entries are padding)" if padding else ""))
 
 
 # ==== the two kernels ===============================================================================
@@ -55,6 +84,8 @@ def softmax_loss(v_hat, targets, U, grad_v=None, grad_U=None):
     grad_U : ndarray, shape (W, D)
         dJ/dU = sum_p (y_hat_p - y_p) v_hat_p^T: dense, every output vector gets a gradient.
     """
+    targets = np.asarray(targets)
+    check_word_indices(targets, U.shape[0], "softmax_loss: targets")
     P = v_hat.shape[0]
     rows = np.arange(P)
     scores = v_hat @ U.T                               # (P, D) @ (D, W) -> (P, W)
@@ -139,16 +170,21 @@ def negsample_grads(delta, v_hat, U_idx, grad_v=None, grad_U_values=None):
     return grad_v, grad_U_values
 
 
-def negsample_core(v_hat, targets, negatives, U, grad_v=None, grad_U_values=None):
+def negsample_core(v_hat, targets, negatives, U, grad_v=None, grad_U_values=None, *,
+                   where="negsample_core"):
     """Negative-sampling cost and gradients of P predictions: gather, `negsample_loss`, `negsample_grads`.
 
     Parameters
     ----------
     v_hat : ndarray, shape (P, D)
     targets : ndarray of int, shape (P,)
+        In 0..W-1.
     negatives : ndarray of int, shape (P, K)
+        In 0..W-1, K >= 1.
     U : ndarray, shape (W, D)
     grad_v, grad_U_values : ndarray, shapes (P, D) and (P * (K+1), D), optional
+    where : str
+        The caller's name, for error messages.
 
     Returns
     -------
@@ -160,9 +196,16 @@ def negsample_core(v_hat, targets, negatives, U, grad_v=None, grad_U_values=None
         dJ/du for each entry of `idx`; repeated rows add up.
     """
     K = negatives.shape[1]
+    if K < 1:
+        raise ValueError(f"{where}: negatives must have K >= 1 columns (samples per target); got "
+                         f"shape {negatives.shape}")
     idx = np.empty((v_hat.shape[0], K + 1), dtype=np.intp)   # column 0: target, then negatives
     idx[:, 0] = targets
     idx[:, 1:] = negatives
+    W = U.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= W):   # one min and max over both arrays; then which
+        check_word_indices(np.asarray(targets), W, f"{where}: targets")
+        check_word_indices(np.asarray(negatives), W, f"{where}: negatives")
     U_idx = U.take(idx, axis=0)                        # (P, K+1, D)
     cost, delta = negsample_loss(v_hat, U_idx)
     grad_v, grad_U_values = negsample_grads(delta, v_hat, U_idx, grad_v, grad_U_values)
@@ -183,6 +226,9 @@ def _check_windows(centres, contexts, inputVectors, outputVectors, fname):
     if inputVectors.ndim != 2 or inputVectors.shape != outputVectors.shape:
         raise ValueError(f"{fname}: inputVectors and outputVectors must both be (W, D); got "
                          f"{inputVectors.shape} and {outputVectors.shape}")
+    W = inputVectors.shape[0]
+    check_word_indices(centres, W, f"{fname}: centres")
+    check_word_indices(contexts, W, f"{fname}: contexts", padding=True)
     return centres, contexts
 
 
@@ -278,7 +324,7 @@ def _skipgram_rows(centres, contexts, inputVectors, outputVectors, negatives):
                                  "valid context entry (contexts[contexts >= 0])")
     values = np.empty((P * (negatives.shape[1] + 2), D))
     cost, _, out_rows, _ = negsample_core(vc, pair_targets, negatives, outputVectors,
-                                          values[:P], values[P:])
+                                          values[:P], values[P:], where="skipgram_batch")
     return cost, pair_centres, out_rows, values
 
 
@@ -299,7 +345,7 @@ def _cbow_rows(centres, contexts, inputVectors, outputVectors, negatives):
         negatives = _check_negatives(negatives, n, "cbow_batch", "window")
         values = np.empty((P + n * (negatives.shape[1] + 1), D))
         cost, grad_v, out_rows, _ = negsample_core(v_hat, centres, negatives, outputVectors,
-                                                   None, values[P:])
+                                                   None, values[P:], where="cbow_batch")
     grad_v.take(win, axis=0, out=values[:P])           # each context entry gets its window's dJ/dv_hat
     return cost, ctx, out_rows, values
 

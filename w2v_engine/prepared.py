@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from w2v_engine.batched import negsample_grads, negsample_loss, pair_bounds
+from w2v_engine.batched import check_word_indices, negsample_grads, negsample_loss, pair_bounds
 from w2v_engine.sparse import RowScatter, SparseRows, flat_indices
 
 
@@ -47,9 +47,12 @@ def prepare_skipgram_negsample(centres, contexts, negatives, W, cols, batch=None
     Parameters
     ----------
     centres : ndarray of int, shape (n,)
+        In 0..W-1.
     contexts : ndarray of int, shape (n, 2C), padded with -1
+        Below W (negative entries are padding).
     negatives : ndarray of int, shape (P_total, K)
-        One row per valid context entry, in the order of ``contexts[contexts >= 0]``.
+        One row per valid context entry, in the order of ``contexts[contexts >= 0]``; in
+        0..W-1, K >= 1.
     W : int
         Vocabulary size (output rows are shifted by W in the stacked matrix).
     cols : int
@@ -66,9 +69,27 @@ def prepare_skipgram_negsample(centres, contexts, negatives, W, cols, batch=None
         ``rows[(K+2) * bounds[t]:(K+2) * bounds[t+1]]``.
     flat : ndarray of int64, shape (P_total * (K+2) * cols,)
         ``flat_indices(rows, cols)``. `PreparedChunk` slices out each minibatch.
+
+    Raises
+    ------
+    IndexError
+        A word index outside 0..W-1 (NumPy's ``take`` would wrap it round silently).
+    ValueError
+        Shapes that do not fit together, non-integer arrays, K < 1.
+
+    Notes
+    -----
+    The indices are checked here, once per chunk (a min and a max over each array, in the
+    sampler's worker), so that `skipgram_negsample_fast` needs no check per iteration.
     """
     centres, contexts = np.asarray(centres), np.asarray(contexts)
     negatives = np.asarray(negatives)
+    if any(a.dtype.kind not in "iu" for a in (centres, contexts, negatives)):
+        raise ValueError(f"prepare_skipgram_negsample: centres, contexts and negatives must be integer "
+                         f"word indices; got {centres.dtype}, {contexts.dtype}, {negatives.dtype}")
+    if centres.ndim != 1 or contexts.ndim != 2 or contexts.shape[0] != centres.shape[0]:
+        raise ValueError(f"prepare_skipgram_negsample: centres must be (n,) and contexts (n, 2C); got "
+                         f"{centres.shape} and {contexts.shape}")
     n = centres.shape[0]
     try:
         bounds = pair_bounds(contexts, n if batch is None else batch)        # (T + 1,)
@@ -76,9 +97,12 @@ def prepare_skipgram_negsample(centres, contexts, negatives, W, cols, batch=None
         raise ValueError(f"prepare_skipgram_negsample: {err}") from None
     win, pos = np.nonzero(contexts >= 0)                             # (P_total,) each, row-major
     P = win.shape[0]
-    if negatives.ndim != 2 or negatives.shape[0] != P:
-        raise ValueError(f"prepare_skipgram_negsample: negatives must be ({P}, K), one row per "
-                         f"valid context entry; got {negatives.shape}")
+    if negatives.ndim != 2 or negatives.shape[0] != P or negatives.shape[1] < 1:
+        raise ValueError(f"prepare_skipgram_negsample: negatives must be ({P}, K) with K >= 1, one "
+                         f"row per valid context entry; got {negatives.shape}")
+    check_word_indices(centres, W, "prepare_skipgram_negsample: centres")
+    check_word_indices(contexts, W, "prepare_skipgram_negsample: contexts", padding=True)
+    check_word_indices(negatives, W, "prepare_skipgram_negsample: negatives")
     K1 = negatives.shape[1] + 1
     # minibatch t's block of rows starts at (K+2) * bounds[t]: its P_t centres, then P_t * (K+1)
     # output rows. Pair i of minibatch t (i = bounds[t] + j) has its centre at block + j and its

@@ -53,7 +53,8 @@ class BatchSampler:
     dataset : StanfordSentiment (or any object with its ``sample_windows`` / ``sample_negatives``)
     rng : numpy.random.Generator
     batch, C, K : int
-        Windows per iteration, largest half-width, negatives per target.
+        Windows per iteration, largest half-width, negatives per target; each an integer >= 1
+        (K only with `negsample`), like `chunk`. A ValueError names the one that is not.
     model : ``batched.skipgram_batch`` or ``batched.cbow_batch``
     negsample : bool
         Draw negatives (negative-sampling loss) or not (softmax).
@@ -68,6 +69,10 @@ class BatchSampler:
 
     def __init__(self, dataset, rng, batch, C, K, model, negsample, chunk=None, prepare_for=None,
                  prefetch=False):
+        counts = {"batch": batch, "C": C, "K": K if negsample else 1, "chunk": 1 if chunk is None else chunk}
+        for name, value in counts.items():     # once per run: a bad setting never reaches a chunk
+            if not (isinstance(value, (int, np.integer)) and value >= 1):
+                raise ValueError(f"BatchSampler: {name} must be an integer >= 1; got {value!r}")
         self.dataset, self.rng = dataset, rng
         self.batch, self.C, self.K = batch, C, K
         self.model, self.negsample = model, negsample
@@ -75,6 +80,8 @@ class BatchSampler:
         if self.prepared and not (negsample and model is skipgram_batch):
             raise ValueError("BatchSampler: prepare_for is for skip-gram with negative sampling only")
         if self.prepared:
+            if min(prepare_for) < 1:
+                raise ValueError(f"BatchSampler: prepare_for (W, D) must be >= 1 each; got {prepare_for}")
             self.W, self.cols = prepare_for[0], pair_layout(prepare_for[1], np.float64)[1]
         self.chunk = self.default_chunk(self._capacity(1)) if chunk is None else int(chunk)
         self._source = Prefetcher(self._produce, rng, self._capacity(self.chunk),
