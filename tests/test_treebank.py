@@ -69,8 +69,10 @@ def test_empty_sentence_and_extra_whitespace(tmp_path):
     shutil.copytree(SST_TINY_DIR, d)
     (d / "datasetSentences.txt").write_bytes(
         b"sentence_index\tsentence\n1\tA  b\t c \r\n2\t\n3\tb\n")
+    (d / "datasetSplit.txt").write_bytes(b"sentence_index,splitset_label\n1,1\n2,2\n3,3\n")
     ds = StanfordSentiment(d)
     assert ds.sentences() == [["a", "b", "c"], [], ["b"]]
+    assert ds.dataset_split() == [[0], [1], [2]]
     assert ds.tokens() == {"a": 0, "b": 1, "c": 2, "UNK": 3}
     assert ds._wordcount == 5
 

@@ -11,7 +11,10 @@ which makes building the x30 subsampled corpus and drawing windows vectorised. T
 :meth:`StanfordSentiment.sample_windows` and :meth:`StanfordSentiment.sample_negatives`, which take a
 ``numpy.random.Generator`` and return arrays with the same distributions as the classic methods.
 
-Data: ``utils/datasets/stanfordSentimentTreebank`` (fetched by ``bash get_datasets.sh``).
+Data: ``utils/datasets/stanfordSentimentTreebank`` (fetched by ``bash get_datasets.sh``). Each file
+is checked as it is read, and datasetSplit.txt against datasetSentences.txt (one line per
+sentence): a damaged file raises :class:`DatasetFormatError` naming it (and the line), never a
+later symptom. The checks are vectorised or ride on the parsing loop that was already there.
 """
 import contextlib
 import itertools
@@ -42,19 +45,77 @@ _WORD_RE = re.compile(r"[^ \t\n\r\x0b\x0c]+")
 
 
 class DatasetFormatError(ValueError):
-    """A dataset file has a malformed line; the message starts with ``path:line:``."""
+    """A dataset file is damaged or malformed, or two files disagree.
+
+    The message starts with the file to blame (``path:line:`` when one line is to blame; both
+    files when the data cannot tell which of two is wrong) and ends with the fix.
+    """
 
 
 class MissingLabelWarning(UserWarning):
     """Some sentences have no entry in dictionary.txt and are left out of the labelled splits."""
 
 
+def _refetch(path, what="it"):
+    """The fix for a damaged file: get_datasets.sh for the installed copy, a good copy elsewhere."""
+    here = os.path.dirname(os.path.abspath(path)) == os.path.abspath(DEFAULT_SST_PATH)
+    return (f"re-run `bash get_datasets.sh` to replace {what}" if here else
+            f"replace {what} with a good copy (`bash get_datasets.sh` installs one in "
+            f"{DEFAULT_SST_PATH})")
+
+
+_BOM = b"\xef\xbb\xbf"
+_WITNESS = "SOStr.txt"    # one line per sentence in the official archive: a third count
+_MAX_ID = 2 ** 62         # larger "indices" are damage, and would not fit NumPy's int64
+
+
 def _read_bytes(path):
     """Return the contents of a dataset file; a missing file names the fetch command."""
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"SST file {path} not found; {FETCH_HINT}")
-    with open(path, "rb") as f:
-        return f.read()
+        raise FileNotFoundError(f"SST file {path} not found (or not a file); {FETCH_HINT}")
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as err:
+        raise type(err)(f"SST file {path} cannot be read ({err.strerror}); check its "
+                        f"permissions or {FETCH_HINT}") from None
+
+
+def _read_text_file(path, header=None):
+    """Return what follows the header line of an SST file (all of it without `header`), after
+    the checks all four files share.
+
+    The file must be non-empty text (no NUL byte, no byte-order mark), end with a newline (a copy
+    cut short mid-line ends without one), start with `header` (lower-cased, if given) and hold at
+    least one non-blank line after it.
+    """
+    raw = _read_bytes(path)
+    if not raw:
+        raise DatasetFormatError(f"{path}: the file is empty; {_refetch(path)}")
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        lineno = raw.count(b"\n", 0, nul) + 1
+        raise DatasetFormatError(f"{path}:{lineno}: a NUL byte: the file is binary, UTF-16 or "
+                                 f"damaged, not SST text; {_refetch(path)}")
+    if raw.startswith(_BOM):
+        raise DatasetFormatError(f"{path}:1: the file starts with a byte-order mark, which the "
+                                 f"official file has not; save it without one, or "
+                                 f"{_refetch(path)}")
+    if not raw.endswith(b"\n"):
+        lineno = raw.count(b"\n") + 1
+        raise DatasetFormatError(
+            f"{path}:{lineno}: the last line has no newline at its end: the file is cut short "
+            f"(a truncated copy); {_refetch(path)}, or end it with a newline if it is complete")
+    body = raw
+    if header is not None:
+        first, _, body = raw.partition(b"\n")
+        if first.strip().lower() != header:
+            raise DatasetFormatError(f"{path}:1: expected the header {header.decode()!r}, got "
+                                     f"{first[:60]!r}: not this SST file; {_refetch(path)}")
+    if not body or body.isspace():
+        raise DatasetFormatError(f"{path}: no data" + (" after the header" if header else "")
+                                 + f"; {_refetch(path)}")
+    return body
 
 
 def _lines(raw):
@@ -65,10 +126,25 @@ def _lines(raw):
     return [line[:-1] if line.endswith(b"\r") else line for line in lines]
 
 
-def _check_header(path, lines, expected):
-    if not lines or lines[0].strip().lower() != expected:
-        got = lines[0][:60] if lines else b"an empty file"
-        raise DatasetFormatError(f"{path}:1: expected the header {expected.decode()!r}, got {got!r}")
+def _pairs_fast(body, sep, allowed):
+    """Split a body whose every line is exactly ``left<sep>right``, without a Python loop.
+
+    Returns (lefts, rights), lists of bytes, or None when a line is not like that (a blank line,
+    CRLF, spaces, a byte outside `allowed`, no or two separators...): the caller's line-by-line
+    parser then takes over, accepts the tolerated variants and names the first bad line.
+    """
+    if body.translate(None, allowed + sep + b"\n"):
+        return None
+    a = np.frombuffer(body, dtype=np.uint8)
+    newlines = np.flatnonzero(a == ord("\n"))                   # (L,)
+    seps = np.flatnonzero(a == sep[0])
+    # One separator strictly inside each line, with a byte on each side of it: then the i-th
+    # separator belongs to the i-th line and every line has exactly one.
+    starts = np.concatenate(([0], newlines[:-1] + 1))           # (L,)
+    if seps.size != newlines.size or np.any(seps <= starts) or np.any(seps + 1 >= newlines):
+        return None
+    fields = body.replace(sep, b"\n").split(b"\n")              # 2L fields, then b""
+    return fields[0:-1:2], fields[1:-1:2]
 
 
 def _undo_double_utf8(data):
@@ -82,6 +158,7 @@ def read_sentences(path):
 
     Reproduces the classic Python 2 tokenisation: split each line on ASCII whitespace, drop the
     index, lower-case ASCII letters only (``bytes.lower``), undo the double UTF-8 encoding.
+    The lines must be numbered 1, 2, 3, ... in order (each sentence once).
 
     Parameters
     ----------
@@ -90,13 +167,16 @@ def read_sentences(path):
 
     Returns
     -------
-    sentences : list of list of str, length numSentences
+    sentences : list of list of str, length numSentences (at least 1)
+
+    Raises
+    ------
+    DatasetFormatError
+        Naming the line: empty, binary, cut short, wrong header, not double-encoded UTF-8,
+        a sentence index out of sequence (missing, repeated or out of order).
     """
-    lines = _lines(_read_bytes(path))
-    _check_header(path, lines, b"sentence_index\tsentence")
-    if len(lines) == 1:
-        return []
-    body = b"\n".join(lines[1:]).lower()        # ASCII-only lower-casing, as bytes.lower() did
+    lines = _lines(_read_text_file(path, b"sentence_index\tsentence"))
+    body = b"\n".join(lines).lower()        # ASCII-only lower-casing, as bytes.lower() did
     try:
         text = _undo_double_utf8(body)
     except UnicodeError:
@@ -105,78 +185,263 @@ def read_sentences(path):
                 _undo_double_utf8(line)
             except UnicodeError as err:
                 raise DatasetFormatError(
-                    f"{path}:{lineno}: not double-encoded UTF-8 like the official file ({err})"
-                ) from None
+                    f"{path}:{lineno}: not double-encoded UTF-8 like the official file "
+                    f"({err.reason}); {_refetch(path)}") from None
         raise
     sentences = []
     for lineno, line in enumerate(text.split("\n"), start=2):
         fields = _WORD_RE.findall(line)
         if not fields or fields[0] != str(lineno - 1):
-            raise DatasetFormatError(f"{path}:{lineno}: expected sentence index {lineno - 1}, "
-                                     f"a tab and the sentence, got {line[:60]!r}")
+            raise DatasetFormatError(f"{path}:{lineno}: {_sequence_problem(fields, lineno - 1)}, "
+                                     f"got {line[:60]!r}; {_refetch(path)}")
         sentences.append(fields[1:])
     return sentences
 
 
+def _sequence_problem(fields, expected):
+    """Say why a datasetSentences.txt line does not start with the sentence index `expected`."""
+    if not fields:
+        return f"a blank line where sentence {expected} should be"
+    if fields[0].isascii() and fields[0].isdigit() and 0 < int(fields[0]) < expected:
+        return (f"sentence index {int(fields[0])} again (expected {expected}): a repeated or "
+                f"out-of-order line; the sentences must be numbered 1, 2, 3, ... once each")
+    return (f"expected sentence index {expected}, a tab and the sentence (the sentences must "
+            f"be numbered 1, 2, 3, ... in order)")
+
+
 def read_dictionary(path):
-    """Parse ``dictionary.txt`` (``phrase|phrase_id``) into {ASCII-lower-cased phrase: id}."""
+    """Parse ``dictionary.txt`` (``phrase|phrase_id``) into {ASCII-lower-cased phrase: id}.
+
+    Raises
+    ------
+    DatasetFormatError
+        Naming the line: empty, binary, cut short, a line without ``|id``, not UTF-8.
+    """
     phrases = {}
-    text = _read_bytes(path).lower()
+    text = _read_text_file(path).lower()
     for lineno, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         phrase, bar, phrase_id = line.rpartition(b"|")
-        if not bar or not phrase_id.strip().isdigit():
-            raise DatasetFormatError(f"{path}:{lineno}: expected 'phrase|phrase_id', got {line[:60]!r}")
+        phrase_id = phrase_id.strip()
+        if not bar or not phrase_id.isdigit() or len(phrase_id) > 18:
+            raise DatasetFormatError(f"{path}:{lineno}: expected 'phrase|phrase_id', got "
+                                     f"{line[:60]!r}; {_refetch(path)}")
         try:
             phrases[phrase.decode("utf-8")] = int(phrase_id)
         except UnicodeError as err:
-            raise DatasetFormatError(f"{path}:{lineno}: not UTF-8 ({err})") from None
+            raise DatasetFormatError(f"{path}:{lineno}: not UTF-8 ({err.reason}); "
+                                     f"{_refetch(path)}") from None
     return phrases
 
 
 def read_sentiment_labels(path):
-    """Parse ``sentiment_labels.txt`` (``phrase_id|value``, value in [0, 1]) into {id: value}."""
-    lines = _lines(_read_bytes(path))
-    _check_header(path, lines, b"phrase ids|sentiment values")
-    labels = {}
-    for lineno, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        phrase_id, bar, value = line.partition(b"|")
-        try:
-            phrase_id, value = int(phrase_id), float(value)
-            if not bar or not 0.0 <= value <= 1.0:
-                raise ValueError
-        except ValueError:
-            raise DatasetFormatError(f"{path}:{lineno}: expected 'phrase_id|value' with a value "
-                                     f"in [0, 1], got {line[:60]!r}") from None
-        labels[phrase_id] = value
+    """Parse ``sentiment_labels.txt`` (``phrase_id|value``, value in [0, 1]) into {id: value}.
+
+    Raises
+    ------
+    DatasetFormatError
+        Naming the line: empty, binary, cut short, wrong header, not ``id|number``, a value
+        outside [0, 1], a phrase id given twice.
+    """
+    body = _read_text_file(path, b"phrase ids|sentiment values")
+    pairs = _pairs_fast(body, b"|", b"0123456789.eE+-")
+    try:
+        ids = np.array(list(map(int, pairs[0])), dtype=np.int64)          # (P,)
+        values = list(map(float, pairs[1]))
+        linenos = np.arange(2, ids.size + 2)
+    except (TypeError, ValueError, OverflowError):   # pairs is None, or a field is not a number
+        ids, values, linenos = _read_pair_lines(path, body, b"|", _label_fields,
+                                                "'phrase_id|value' with a number value")
+    v = np.array(values)                                                     # (P,)
+    bad = np.flatnonzero(~((v >= 0) & (v <= 1)) | (ids < 0))   # NaN fails both comparisons
+    if bad.size:
+        lineno = int(linenos[bad[0]])
+        raise DatasetFormatError(
+            f"{path}:{lineno}: expected 'phrase_id|value' with an id >= 0 and a value in [0, 1], "
+            f"got {_lines(body)[lineno - 2][:60]!r}; {_refetch(path)}")
+    labels = dict(zip(ids.tolist(), values))
+    if len(labels) != ids.size:
+        raise DatasetFormatError(_repeat_message(path, ids, linenos, "phrase id"))
     return labels
 
 
-def read_split(path, n_sentences):
+def _label_fields(left, right):
+    """(phrase id, value) of a sentiment_labels.txt line; ValueError if not numbers."""
+    return int(left), float(right)
+
+
+def _split_fields(left, right):
+    """(sentence index, label) of a datasetSplit.txt line; ValueError unless ``digits,1|2|3``."""
+    if not left.strip().isdigit() or right.strip() not in (b"1", b"2", b"3"):
+        raise ValueError
+    return int(left), int(right)
+
+
+def _read_pair_lines(path, body, sep, parse, expected):
+    """Line-by-line parser of ``left<sep>right`` lines (blank lines skipped), for the files the
+    fast path does not take. Returns (lefts (P,) int64, rights list, line numbers (P,))."""
+    lefts, rights, linenos = [], [], []
+    for lineno, line in enumerate(_lines(body), start=2):
+        if not line.strip():
+            continue
+        left, bar, right = line.partition(sep)
+        try:
+            a, b = parse(left, right)
+            if not bar or not -_MAX_ID < a < _MAX_ID:
+                raise ValueError
+        except ValueError:
+            raise DatasetFormatError(f"{path}:{lineno}: expected {expected}, got "
+                                     f"{line[:60]!r}; {_refetch(path)}") from None
+        lefts.append(a)
+        rights.append(b)
+        linenos.append(lineno)
+    return np.array(lefts, dtype=np.int64), rights, np.array(linenos)
+
+
+def _repeat_message(path, keys, linenos, what):
+    """Message naming the first line whose key (phrase id, sentence index) was seen before."""
+    order = np.argsort(keys, kind="stable")                      # repeats follow their first
+    ks = keys[order]
+    again = order[1:][ks[1:] == ks[:-1]]
+    k = again.min()
+    first = order[np.searchsorted(ks, keys[k])]
+    return (f"{path}:{linenos[k]}: {what} {keys[k]} appears a second time (first on line "
+            f"{linenos[first]}); each must appear once; {_refetch(path)}")
+
+
+def read_split(path, n_sentences, sentences_path="datasetSentences.txt"):
     """Parse ``datasetSplit.txt`` (``sentence_index,label``; 1 train, 2 test, 3 dev).
+
+    Every sentence 1..n_sentences must have exactly one line.
+
+    Parameters
+    ----------
+    path : str
+    n_sentences : int
+        Number of sentences of ``datasetSentences.txt``.
+    sentences_path : str, optional
+        That file, named in the messages when the two files disagree.
 
     Returns
     -------
     split : list of 3 lists of int
         0-based sentence indices of [train, test, dev], in file order (the classic layout).
+
+    Raises
+    ------
+    DatasetFormatError
+        Naming the line (malformed, an index repeated or out of range) or the file (an index
+        without a line); when the files disagree on the number of sentences, the file that
+        ``SOStr.txt`` contradicts, or both when that cannot be told.
     """
-    lines = _lines(_read_bytes(path))
-    _check_header(path, lines, b"sentence_index,splitset_label")
-    split = [[], [], []]
-    for lineno, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        index, comma, label = line.strip().partition(b",")
-        if (not comma or not index.isdigit() or label not in (b"1", b"2", b"3")
-                or not 1 <= int(index) <= n_sentences):
-            raise DatasetFormatError(
-                f"{path}:{lineno}: expected 'sentence_index,label' with an index in "
-                f"1..{n_sentences} and a label 1 (train), 2 (test) or 3 (dev), got {line[:60]!r}")
-        split[int(label) - 1].append(int(index) - 1)
-    return split
+    body = _read_text_file(path, b"sentence_index,splitset_label")
+    pairs = _pairs_fast(body, b",", b"0123456789")
+    try:
+        index = np.array(list(map(int, pairs[0])), dtype=np.int64)        # (N,)
+        label = np.array(list(map(int, pairs[1])), dtype=np.int64)        # (N,)
+        linenos = np.arange(2, index.size + 2)
+        if not np.all((label >= 1) & (label <= 3)):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):   # pairs is None, or a field is out of range
+        index, label, linenos = _read_pair_lines(
+            path, body, b",", _split_fields,
+            "'sentence_index,label' with a label 1 (train), 2 (test) or 3 (dev)")
+        label = np.array(label, dtype=np.int64)
+    _check_split_covers(path, index, linenos, n_sentences, sentences_path)
+    return [(index[label == k] - 1).tolist() for k in (1, 2, 3)]
+
+
+def _check_split_covers(path, index, linenos, n, sentences_path):
+    """Raise unless `index` (N,) holds each of 1..n exactly once; blame the right file."""
+    counts = np.bincount(np.clip(index, 0, n + 1), minlength=n + 2)       # (n + 2,)
+    if index.size == n and np.all(counts[1:n + 1] == 1):
+        return
+    if index.size > np.unique(index).size:
+        raise DatasetFormatError(_repeat_message(path, index, linenos, "sentence index"))
+    if counts[0]:
+        k = int(np.argmax(index == 0))
+        raise DatasetFormatError(f"{path}:{linenos[k]}: sentence index 0; the indices start "
+                                 f"at 1; {_refetch(path)}")
+    top = int(index.max())
+    if index.size == top:   # exactly 1..top: a complete split, for another number of sentences
+        _blame_count(path, top, linenos[-1], sentences_path, n)
+    if top > n:
+        k = int(np.argmax(index > n))
+        raise DatasetFormatError(f"{path}:{linenos[k]}: sentence index {index[k]} is beyond the "
+                                 f"{n} sentences of {sentences_path}; {_refetch(path)}")
+    missing = np.flatnonzero(counts[1:n + 1] == 0) + 1
+    more = f" (and {missing.size - 1} more)" if missing.size > 1 else ""
+    raise DatasetFormatError(f"{path}: no line for sentence index {missing[0]}{more}; every "
+                             f"sentence of {sentences_path} needs exactly one; {_refetch(path)}")
+
+
+def _extra(one, many, first, last):
+    """'sentence 7 is extra' or 'sentences 7..9 are extra'."""
+    return f"{one} {first} is extra" if first == last else f"{many} {first}..{last} are extra"
+
+
+def _blame_count(split_path, n_split, last_line, sentences_path, n):
+    """Raise DatasetFormatError: datasetSplit.txt lists sentences 1..n_split, but
+    datasetSentences.txt has n. Which file is wrong?
+
+    Both files are consistent on their own, so a third count decides: SOStr.txt, one line per
+    sentence, in the same folder in the official archive. Without it (or if it agrees with
+    neither) the message says that it cannot be told and names both files.
+    """
+    witness = os.path.join(os.path.dirname(os.path.abspath(split_path)), _WITNESS)
+    w = None
+    with contextlib.suppress(OSError):
+        with open(witness, "rb") as f:
+            raw = f.read()
+        w = raw.count(b"\n") + (not raw.endswith(b"\n"))
+    if w == n_split:
+        extra = _extra("sentence", "sentences", n_split + 1, n)
+        where = (f"{sentences_path}:{n + 1}: the file ends after sentence {n}" if n < n_split else
+                 f"{sentences_path}:{n_split + 2}: {extra}")
+        raise DatasetFormatError(f"{where}, but {split_path} and {witness} (one line per "
+                                 f"sentence) count {n_split} sentences; "
+                                 f"{_refetch(sentences_path)}")
+    if w == n:
+        where = (f"{split_path}:{last_line}: the file ends at sentence index {n_split}"
+                 if n_split < n else
+                 f"{split_path}: {_extra('sentence index', 'sentence indices', n + 1, n_split)}")
+        raise DatasetFormatError(f"{where}, but {sentences_path} and {witness} (one line per "
+                                 f"sentence) count {n} sentences; {_refetch(split_path)}")
+    short, long_ = (sentences_path, split_path) if n < n_split else (split_path, sentences_path)
+    third = (f"{witness} has {w} lines, agreeing with neither" if w is not None else
+             f"there is no {witness} to tell which")
+    raise DatasetFormatError(
+        f"{sentences_path} has {n} sentences but {split_path} lists {n_split}: either {short} is "
+        f"cut short or {long_} has extra lines, and {third}; {_refetch(split_path, 'both')}")
+
+
+def _phrase_id_of(line):
+    """The phrase id of a valid dictionary.txt line, or None."""
+    phrase_id = line.rpartition(b"|")[2].strip()
+    return int(phrase_id) if phrase_id.isdigit() else None
+
+
+def _check_phrase_ids(dictionary_path, phrases, labels_path, values):
+    """Raise unless every phrase id of dictionary.txt has a line in sentiment_labels.txt."""
+    ids = np.fromiter(phrases.values(), dtype=np.int64, count=len(phrases))     # (D,)
+    known = np.fromiter(values.keys(), dtype=np.int64, count=len(values))       # (P,)
+    if np.array_equal(known, np.arange(known.size)):   # the official layout: ids 0..P-1
+        missing = ids >= known.size
+        have = f"ids 0..{known.size - 1}"
+    else:
+        missing = ~np.isin(ids, known)
+        have = f"{known.size} ids"
+    if not missing.any():
+        return
+    bad = int(ids[np.argmax(missing)])
+    lineno = next(no for no, line in enumerate(_lines(_read_bytes(dictionary_path)), start=1)
+                  if _phrase_id_of(line) == bad)
+    more = f" (and {int(missing.sum()) - 1} more)" if missing.sum() > 1 else ""
+    raise DatasetFormatError(
+        f"{dictionary_path}:{lineno}: phrase id {bad}{more} has no line in {labels_path} "
+        f"({have}): either {labels_path} is cut short or {dictionary_path} has a wrong id; "
+        f"{_refetch(dictionary_path, 'the damaged one')}")
 
 
 def sentence_key(words):
@@ -320,14 +585,24 @@ class StanfordSentiment:
     def sentences(self):
         """Return all sentences as lists of lower-cased words.
 
+        Also reads datasetSplit.txt when it is there and checks that it has one line per
+        sentence (DatasetFormatError naming the file to blame otherwise).
+
         Returns
         -------
         sentences : list of list of str, length numSentences() (11,855 for SST)
         """
         if self._sentences is None:
-            self._sentences = read_sentences(self._file("datasetSentences.txt"))
-            self._sentlengths = np.fromiter(map(len, self._sentences), dtype=np.int64,
-                                            count=len(self._sentences))
+            sentences = read_sentences(self._file("datasetSentences.txt"))
+            # datasetSplit.txt is the other file that counts the sentences: checking it now
+            # catches a datasetSentences.txt cut at a line boundary before anything trains on
+            # it. Without it (a custom corpus) the sentences alone are used, as before.
+            if self._split is None and os.path.isfile(self._file("datasetSplit.txt")):
+                self._split = read_split(self._file("datasetSplit.txt"), len(sentences),
+                                         self._file("datasetSentences.txt"))
+            self._sentences = sentences
+            self._sentlengths = np.fromiter(map(len, sentences), dtype=np.int64,
+                                            count=len(sentences))
         return self._sentences
 
     def numSentences(self):
@@ -588,7 +863,8 @@ class StanfordSentiment:
 
         Looked up in dictionary.txt by the sentence text (-lrb-/-rrb- as ( )), then in
         sentiment_labels.txt. A sentence without a dictionary entry gets NaN, is left out of the
-        labelled splits, and one MissingLabelWarning gives their count.
+        labelled splits, and one MissingLabelWarning gives their count (normal: 5 on the offline
+        mirror). Every phrase id of dictionary.txt must have a line in sentiment_labels.txt.
 
         Returns
         -------
@@ -597,18 +873,21 @@ class StanfordSentiment:
         if self._sent_labels is None:
             phrases = read_dictionary(self._file("dictionary.txt"))
             values = read_sentiment_labels(self._file("sentiment_labels.txt"))
+            _check_phrase_ids(self._file("dictionary.txt"), phrases,
+                              self._file("sentiment_labels.txt"), values)
             labels, missing = [], []
             for i, words in enumerate(self.sentences()):
                 phrase_id = phrases.get(sentence_key(words))
                 if phrase_id is None:
                     missing.append(i + 1)
                     labels.append(math.nan)
-                elif phrase_id not in values:
-                    raise DatasetFormatError(
-                        f"{self._file('sentiment_labels.txt')}: no line for phrase id {phrase_id} "
-                        f"(sentence {i + 1} of datasetSentences.txt)")
                 else:
                     labels.append(values[phrase_id])
+            if len(missing) == len(labels):
+                raise DatasetFormatError(
+                    f"{self._file('dictionary.txt')}: none of the {len(labels)} sentences of "
+                    f"{self._file('datasetSentences.txt')} has an entry: it is not the dictionary "
+                    f"of these sentences; {_refetch(self._file('dictionary.txt'))}")
             if missing:
                 shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
                 warnings.warn(
@@ -621,7 +900,10 @@ class StanfordSentiment:
     def dataset_split(self):
         """Return [train, test, dev]: lists of 0-based sentence indices (datasetSplit.txt)."""
         if self._split is None:
-            self._split = read_split(self._file("datasetSplit.txt"), self.numSentences())
+            n = self.numSentences()              # reads the split too when the file is there
+            if self._split is None:              # missing: read_split names the file
+                self._split = read_split(self._file("datasetSplit.txt"), n,
+                                         self._file("datasetSentences.txt"))
         return self._split
 
     @staticmethod

@@ -1,0 +1,401 @@
+"""Bad SST data files: each damaged copy is refused by utils/treebank.py with a one-line
+DatasetFormatError (or FileNotFoundError) that names the file to blame, the line where one line
+is to blame, and the fix; tolerated variants load to the right result; the source data is never
+touched. Issue 11, items 3 and 7 ("duplicate or missing split lines")."""
+import gzip
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from conftest import SST_TINY_DIR, require_data
+from utils.treebank import (DEFAULT_SST_PATH, DatasetFormatError, MissingLabelWarning,
+                            StanfordSentiment)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SENT, SPLIT = "datasetSentences.txt", "datasetSplit.txt"
+DICT, LAB = "dictionary.txt", "sentiment_labels.txt"
+SST_FILES = (SENT, SPLIT, DICT, LAB, "SOStr.txt")
+WITNESS_6 = {"SOStr.txt": b"a sentence\n" * 6}   # one line per sentence, as in the official archive
+
+
+def tree_digest(folder):
+    """sha256 of every file of a folder (the source data must come out of each test intact)."""
+    return {name: hashlib.sha256(open(os.path.join(folder, name), "rb").read()).hexdigest()
+            for name in sorted(os.listdir(folder)) if name in SST_FILES}
+
+
+@pytest.fixture(autouse=True)
+def source_data_intact():
+    """After each test the fixture is byte for byte as before and still loads in full."""
+    before = tree_digest(SST_TINY_DIR)
+    yield
+    assert tree_digest(SST_TINY_DIR) == before
+    ds = StanfordSentiment(SST_TINY_DIR, tablesize=100)
+    with pytest.warns(MissingLabelWarning):             # sentence 4 has no entry: normal
+        assert len(ds.getTrainSentences()) == 2
+    assert ds.numSentences() == 6 and ds.dataset_split() == [[0, 1, 3], [2, 5], [4]]
+
+
+# ---- edits of a file's bytes (line numbers are 1-based, the header is line 1) ---------------
+def lines_of(data):
+    return data.split(b"\n")[:-1]
+
+
+def join(lines):
+    return b"".join(line + b"\n" for line in lines)
+
+
+def drop_line(k):
+    return lambda data: join(lines_of(data)[:k - 1] + lines_of(data)[k:])
+
+
+def replace_line(k, new):
+    return lambda data: join(lines_of(data)[:k - 1] + [new] + lines_of(data)[k:])
+
+
+def insert_line(k, new):
+    """Insert `new` so that it becomes line k."""
+    return lambda data: join(lines_of(data)[:k - 1] + [new] + lines_of(data)[k - 1:])
+
+
+def copy_line(k, at):
+    return lambda data: insert_line(at, lines_of(data)[k - 1])(data)
+
+
+def keep_lines(n):
+    return lambda data: join(lines_of(data)[:n])
+
+
+def cut_bytes(n):
+    return lambda data: data[:-n]
+
+
+def constant(new):
+    return lambda data: new
+
+
+BINARY = constant(bytes(range(256)) * 8)
+UTF8_ONCE = lambda data: data.decode("utf-8").encode("latin-1")     # undo one of two encodings
+LATIN1 = lambda data: UTF8_ONCE(data).decode("utf-8").encode("latin-1")
+BOM = lambda data: b"\xef\xbb\xbf" + data
+
+
+def damaged_copy(tmp_path, source, name, edit, extra=None):
+    """Copy of `source` (the SST files only) with `name` edited; `extra` = {file: bytes} added."""
+    d = tmp_path / "sst"
+    d.mkdir()
+    for f in SST_FILES:
+        if os.path.isfile(os.path.join(source, f)):
+            shutil.copyfile(os.path.join(source, f), d / f)
+    (d / name).write_bytes(edit((d / name).read_bytes()))
+    for f, data in (extra or {}).items():
+        (d / f).write_bytes(data)
+    return d
+
+
+def assert_blames(err, d, name, line, reason, also=()):
+    """One line, starting with `name` (and `line`), matching `reason`, naming `also`, and the
+    fix."""
+    msg = str(err)
+    assert "\n" not in msg and "Traceback" not in msg
+    prefix = f"{d / name}:{line}: " if line else f"{d / name}"
+    assert msg.startswith(prefix), msg
+    assert line or not re.match(r":\d+:", msg[len(prefix):]), msg   # no line where none applies
+    assert re.search(reason, msg), msg
+    for other in also:
+        assert str(d / other) in msg, msg
+    assert "get_datasets.sh" in msg, msg
+
+
+# ---- damaged files of the tiny fixture ----------------------------------------------------
+# (case, file damaged, edit, extra files, method called, file blamed, line, reason, also named)
+CASES = [
+    # datasetSentences.txt: caught by sentences(), the only data q3_run.py reads
+    ("sentences-cut-mid-line", SENT, cut_bytes(5), None, "sentences", SENT, 7,
+     r"no newline at its end: the file is cut short", ()),
+    ("sentences-cut-at-line-SOStr-says-6", SENT, drop_line(7), WITNESS_6, "sentences", SENT, 6,
+     r"ends after sentence 5, but .*datasetSplit\.txt and .*SOStr\.txt .* count 6 sentences",
+     (SPLIT,)),
+    ("sentences-cut-at-line-no-SOStr", SENT, drop_line(7), None, "sentences", SENT, None,
+     r"has 5 sentences but .*lists 6: either .*datasetSentences\.txt is cut short or "
+     r".*datasetSplit\.txt has extra lines, and there is no .*SOStr\.txt to tell which", (SPLIT,)),
+    ("sentences-cut-at-line-SOStr-says-9", SENT, drop_line(7), {"SOStr.txt": b"x\n" * 9},
+     "sentences", SENT, None, r"SOStr\.txt has 9 lines, agreeing with neither", (SPLIT,)),
+    ("sentences-extra-line-SOStr-says-6", SENT, insert_line(8, b"7\tOne more ."), WITNESS_6,
+     "sentences", SENT, 8, r"sentence 7 is extra, but .*count 6 sentences", ()),
+    ("sentences-extra-line-no-SOStr", SENT, insert_line(8, b"7\tOne more ."), None, "sentences",
+     SENT, None, r"either .*datasetSplit\.txt is cut short or .*datasetSentences\.txt has extra",
+     (SPLIT,)),
+    ("sentences-empty", SENT, constant(b""), None, "sentences", SENT, None, r": the file is empty",
+     ()),
+    ("sentences-header-only", SENT, keep_lines(1), None, "sentences", SENT, None,
+     r": no data after the header", ()),
+    ("sentences-only-blank-lines", SENT, lambda d: lines_of(d)[0] + b"\n\n \n", None, "sentences",
+     SENT, None, r": no data after the header", ()),
+    ("sentences-binary", SENT, BINARY, None, "sentences", SENT, 1,
+     r"a NUL byte: the file is binary", ()),
+    ("sentences-utf16", SENT, lambda d: d.decode("utf-8").encode("utf-16"), None, "sentences", SENT,
+     1, r"NUL byte: .*UTF-16", ()),
+    ("sentences-gzipped", SENT, gzip.compress, None, "sentences", SENT, 1, r"NUL byte", ()),
+    ("sentences-zero-filled-tail", SENT, lambda d: d + b"\0" * 64, None, "sentences", SENT, 8,
+     r"NUL byte", ()),
+    ("sentences-byte-order-mark", SENT, BOM, None, "sentences", SENT, 1, r"byte-order mark", ()),
+    ("sentences-utf8-encoded-once", SENT, UTF8_ONCE, None, "sentences", SENT, 2,
+     r"not double-encoded UTF-8 like the official file", ()),
+    ("sentences-latin1", SENT, LATIN1, None, "sentences", SENT, 2, r"not double-encoded UTF-8",
+     ()),
+    ("sentences-wrong-header", SENT, lambda d: d.replace(b"sentence_index\t", b"index\t", 1), None,
+     "sentences", SENT, 1, r"expected the header 'sentence_index\\tsentence'", ()),
+    ("sentences-split-file-given", SENT, constant(open(os.path.join(SST_TINY_DIR, SPLIT), "rb")
+                                                  .read()),
+     None, "sentences", SENT, 1, r"expected the header", ()),
+    ("sentences-repeated-line", SENT, copy_line(3, 4), None, "sentences", SENT, 4,
+     r"sentence index 2 again \(expected 3\): a repeated or out-of-order line", ()),
+    ("sentences-missing-line", SENT, drop_line(4), None, "sentences", SENT, 4,
+     r"expected sentence index 3, a tab and the sentence", ()),
+    ("sentences-out-of-order", SENT,
+     lambda d: join([lines_of(d)[i] for i in (0, 1, 3, 2, 4, 5, 6)]), None, "sentences", SENT, 3,
+     r"expected sentence index 2", ()),
+    ("sentences-blank-line", SENT, insert_line(4, b""), None, "sentences", SENT, 4,
+     r"a blank line where sentence 3 should be", ()),
+    ("sentences-line-without-index", SENT, replace_line(3, b"A film with no index"), None,
+     "sentences", SENT, 3, r"expected sentence index 2", ()),
+    # datasetSplit.txt: checked against datasetSentences.txt when the sentences are read
+    ("split-cut-mid-line", SPLIT, cut_bytes(2), None, "dataset_split", SPLIT, 7,
+     r"no newline at its end: the file is cut short", ()),
+    ("split-cut-at-line-SOStr-says-6", SPLIT, drop_line(7), WITNESS_6, "dataset_split", SPLIT, 6,
+     r"ends at sentence index 5, but .*datasetSentences\.txt and .*SOStr\.txt .* count 6", (SENT,)),
+    ("split-cut-at-line-no-SOStr", SPLIT, drop_line(7), None, "dataset_split", SENT, None,
+     r"has 6 sentences but .*lists 5: either .*datasetSplit\.txt is cut short or "
+     r".*datasetSentences\.txt has extra lines", (SPLIT,)),
+    ("split-extra-line-SOStr-says-6", SPLIT, insert_line(8, b"7,1"), WITNESS_6, "dataset_split",
+     SPLIT, None, r": sentence index 7 is extra, but .*count 6 sentences", ()),
+    ("split-repeated-index", SPLIT, replace_line(5, b"3,1"), None, "dataset_split", SPLIT, 5,
+     r"sentence index 3 appears a second time \(first on line 4\)", ()),
+    ("split-duplicate-line", SPLIT, copy_line(3, 4), None, "dataset_split", SPLIT, 4,
+     r"sentence index 2 appears a second time \(first on line 3\)", ()),
+    ("split-missing-line", SPLIT, drop_line(4), None, "dataset_split", SPLIT, None,
+     r": no line for sentence index 3; every sentence of .*datasetSentences\.txt needs", ()),
+    ("split-two-missing-lines", SPLIT, lambda d: drop_line(3)(drop_line(5)(d)), None,
+     "dataset_split", SPLIT, None, r"no line for sentence index 2 \(and 1 more\)", ()),
+    ("split-index-zero", SPLIT, replace_line(2, b"0,1"), None, "dataset_split", SPLIT, 2,
+     r"sentence index 0; the indices start at 1", ()),
+    ("split-index-beyond", SPLIT, replace_line(5, b"99,1"), None, "dataset_split", SPLIT, 5,
+     r"sentence index 99 is beyond the 6 sentences of .*datasetSentences\.txt", ()),
+    ("split-index-huge", SPLIT, replace_line(5, b"9" * 30 + b",1"), None, "dataset_split", SPLIT,
+     5, r"expected 'sentence_index,label'", ()),
+    ("split-index-negative", SPLIT, replace_line(2, b"-1,1"), None, "dataset_split", SPLIT, 2,
+     r"expected 'sentence_index,label'", ()),
+    ("split-label-4", SPLIT, replace_line(4, b"3,4"), None, "dataset_split", SPLIT, 4,
+     r"a label 1 \(train\), 2 \(test\) or 3 \(dev\), got b'3,4'", ()),
+    ("split-label-missing", SPLIT, replace_line(4, b"3,"), None, "dataset_split", SPLIT, 4,
+     r"expected 'sentence_index,label'", ()),
+    ("split-no-comma", SPLIT, replace_line(3, b"2 1"), None, "dataset_split", SPLIT, 3,
+     r"expected 'sentence_index,label'", ()),
+    ("split-words", SPLIT, replace_line(3, b"two,one"), None, "dataset_split", SPLIT, 3,
+     r"expected 'sentence_index,label'", ()),
+    ("split-empty", SPLIT, constant(b""), None, "dataset_split", SPLIT, None, r"the file is empty",
+     ()),
+    ("split-header-only", SPLIT, keep_lines(1), None, "dataset_split", SPLIT, None,
+     r"no data after the header", ()),
+    ("split-binary", SPLIT, BINARY, None, "dataset_split", SPLIT, 1, r"NUL byte", ()),
+    ("split-no-header", SPLIT, drop_line(1), None, "dataset_split", SPLIT, 1,
+     r"expected the header 'sentence_index,splitset_label', got b'1,1'", ()),
+    # dictionary.txt and sentiment_labels.txt: caught by sent_labels(), which q4 uses
+    ("dictionary-no-bar", DICT, replace_line(2, b"A film ( not bad ) ! 11"), None, "sent_labels",
+     DICT, 2, r"expected 'phrase\|phrase_id'", ()),
+    ("dictionary-id-not-a-number", DICT, replace_line(2, b"A film ( not bad ) !|eleven"), None,
+     "sent_labels", DICT, 2, r"expected 'phrase\|phrase_id'", ()),
+    ("dictionary-id-without-label", DICT, replace_line(5, b"The film .|99"), None, "sent_labels",
+     DICT, 5, r"phrase id 99 has no line in .*sentiment_labels\.txt \(ids 0\.\.15\): either "
+              r".*sentiment_labels\.txt is cut short or .*dictionary\.txt has a wrong id", (LAB,)),
+    ("dictionary-latin1", DICT, lambda d: d.decode("utf-8").encode("latin-1"), None, "sent_labels",
+     DICT, 1, r"not UTF-8", ()),
+    ("dictionary-cut-mid-line", DICT, cut_bytes(2), None, "sent_labels", DICT, 6,
+     r"no newline at its end: the file is cut short", ()),
+    ("dictionary-empty", DICT, constant(b""), None, "sent_labels", DICT, None, r"the file is empty",
+     ()),
+    ("dictionary-only-blank-lines", DICT, constant(b"\n \n"), None, "sent_labels", DICT, None,
+     r": no data;", ()),
+    ("dictionary-binary", DICT, BINARY, None, "sent_labels", DICT, 1, r"NUL byte", ()),
+    ("dictionary-byte-order-mark", DICT, BOM, None, "sent_labels", DICT, 1, r"byte-order mark", ()),
+    ("dictionary-of-other-sentences", DICT, constant(b"Something else .|3\n"), None, "sent_labels",
+     DICT, None, r": none of the 6 sentences of .*datasetSentences\.txt has an entry", ()),
+    ("labels-above-one", LAB, replace_line(13, b"11|1.5"), None, "sent_labels", LAB, 13,
+     r"a value in \[0, 1\], got b'11\|1.5'", ()),
+    ("labels-negative", LAB, replace_line(13, b"11|-0.1"), None, "sent_labels", LAB, 13,
+     r"a value in \[0, 1\]", ()),
+    ("labels-nan", LAB, replace_line(13, b"11|nan"), None, "sent_labels", LAB, 13,
+     r"a value in \[0, 1\], got b'11\|nan'", ()),
+    ("labels-inf", LAB, replace_line(13, b"11|inf"), None, "sent_labels", LAB, 13,
+     r"a value in \[0, 1\]", ()),
+    ("labels-negative-id", LAB, replace_line(13, b"-11|0.6"), None, "sent_labels", LAB, 13,
+     r"an id >= 0", ()),
+    ("labels-not-a-number", LAB, replace_line(13, b"11|0.6x"), None, "sent_labels", LAB, 13,
+     r"expected 'phrase_id\|value' with a number value, got b'11\|0.6x'", ()),
+    ("labels-two-dots", LAB, replace_line(13, b"11|0.6.1"), None, "sent_labels", LAB, 13,
+     r"with a number value", ()),
+    ("labels-no-bar", LAB, replace_line(13, b"11 0.6"), None, "sent_labels", LAB, 13,
+     r"with a number value", ()),
+    ("labels-id-not-a-number", LAB, replace_line(13, b"eleven|0.6"), None, "sent_labels", LAB, 13,
+     r"with a number value", ()),
+    ("labels-repeated-id", LAB, replace_line(14, b"11|0.85"), None, "sent_labels", LAB, 14,
+     r"phrase id 11 appears a second time \(first on line 13\)", ()),
+    ("labels-cut-mid-line", LAB, cut_bytes(3), None, "sent_labels", LAB, 17,
+     r"no newline at its end: the file is cut short", ()),
+    ("labels-cut-at-line", LAB, keep_lines(14), None, "sent_labels", DICT, 4,
+     r"phrase id 13 \(and 2 more\) has no line in .*sentiment_labels\.txt \(ids 0\.\.12\): either "
+     r".*sentiment_labels\.txt is cut short or .*dictionary\.txt has a wrong id", (LAB,)),
+    ("labels-empty", LAB, constant(b""), None, "sent_labels", LAB, None, r"the file is empty", ()),
+    ("labels-header-only", LAB, keep_lines(1), None, "sent_labels", LAB, None,
+     r"no data after the header", ()),
+    ("labels-binary", LAB, BINARY, None, "sent_labels", LAB, 1, r"NUL byte", ()),
+    ("labels-no-header", LAB, drop_line(1), None, "sent_labels", LAB, 1,
+     r"expected the header 'phrase ids\|sentiment values'", ()),
+]
+
+
+@pytest.mark.parametrize("damaged, edit, extra, method, blamed, line, reason, also",
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_damaged_file_is_blamed(tmp_path, damaged, edit, extra, method, blamed, line, reason,
+                                also):
+    d = damaged_copy(tmp_path, SST_TINY_DIR, damaged, edit, extra)
+    ds = StanfordSentiment(d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingLabelWarning)
+        with pytest.raises(DatasetFormatError) as err:
+            getattr(ds, method)()
+        assert_blames(err.value, d, blamed, line, reason, also)
+        with pytest.raises(DatasetFormatError) as again:      # nothing half-loaded is cached
+            getattr(ds, method)()
+    assert str(again.value) == str(err.value)
+
+
+# ---- missing or unreadable files ----------------------------------------------------------
+@pytest.mark.parametrize("name, method", [(SENT, "sentences"), (SPLIT, "dataset_split"),
+                                          (DICT, "sent_labels"), (LAB, "sent_labels")])
+def test_missing_file_is_named(tmp_path, name, method):
+    d = damaged_copy(tmp_path, SST_TINY_DIR, name, lambda data: data)
+    os.remove(d / name)
+    ds = StanfordSentiment(d)
+    with pytest.raises(FileNotFoundError) as err:
+        getattr(ds, method)()
+    msg = str(err.value)
+    assert "\n" not in msg and str(d / name) in msg and "bash get_datasets.sh" in msg, msg
+    if name != SENT:
+        assert ds.numSentences() == 6      # q3_run needs only datasetSentences.txt
+
+
+def test_folder_in_place_of_a_file(tmp_path):
+    d = damaged_copy(tmp_path, SST_TINY_DIR, SENT, lambda data: data)
+    os.remove(d / SENT)
+    os.mkdir(d / SENT)
+    with pytest.raises(FileNotFoundError, match=re.escape(f"{d / SENT} not found (or not a file)")):
+        StanfordSentiment(d).sentences()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root reads files whatever their permissions")
+def test_unreadable_file_is_named(tmp_path):
+    d = damaged_copy(tmp_path, SST_TINY_DIR, SENT, lambda data: data)
+    os.chmod(d / SENT, 0)
+    with pytest.raises(PermissionError, match=re.escape(f"{d / SENT} cannot be read")):
+        StanfordSentiment(d).sentences()
+
+
+# ---- tolerated variants: the right result --------------------------------------------------
+def load_all(d):
+    ds = StanfordSentiment(d, tablesize=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingLabelWarning)
+        return ds.sentences(), ds.dataset_split(), ds.sent_labels()
+
+
+def test_crlf_and_blank_lines_give_the_same_data(tmp_path):
+    expected = load_all(SST_TINY_DIR)
+    d = damaged_copy(tmp_path, SST_TINY_DIR, SENT, lambda data: data.replace(b"\n", b"\r\n"))
+    for name in (SPLIT, DICT, LAB):   # CRLF, a blank line, spaces around the fields
+        data = (d / name).read_bytes().replace(b"\n", b" \r\n")
+        (d / name).write_bytes(data.replace(b"\r\n", b"\r\n\n", 2))
+    sentences, split, labels = load_all(d)
+    assert sentences == expected[0] and split == expected[1]
+    assert len(labels) == len(expected[2]) == 6
+    assert labels[:3] == expected[2][:3] and labels[4:] == expected[2][4:]
+
+
+def test_split_lines_in_another_order_keep_file_order(tmp_path):
+    d = damaged_copy(tmp_path, SST_TINY_DIR, SPLIT,
+                     lambda data: join([lines_of(data)[i] for i in (0, 6, 5, 4, 3, 2, 1)]))
+    assert StanfordSentiment(d).dataset_split() == [[3, 1, 0], [5, 2], [4]]
+
+
+def test_custom_corpus_without_split_file_still_trains(tmp_path):
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / SENT).write_bytes(b"sentence_index\tsentence\n1\ta b\n2\tb c\n")
+    ds = StanfordSentiment(d)
+    assert ds.sentences() == [["a", "b"], ["b", "c"]]
+    with pytest.raises(FileNotFoundError, match=re.escape(str(d / SPLIT))):
+        ds.dataset_split()
+
+
+# ---- the real data (issue 11, item 3) -----------------------------------------------------
+@pytest.fixture
+def real_sst():
+    require_data(DEFAULT_SST_PATH, "SST data")
+    return DEFAULT_SST_PATH
+
+
+def test_real_sentences_truncated_to_600000_bytes_blames_datasetSentences(tmp_path, real_sst):
+    d = damaged_copy(tmp_path, real_sst, SENT, lambda data: data[:600_000])
+    with pytest.raises(DatasetFormatError) as err:
+        StanfordSentiment(d).sentences()
+    assert_blames(err.value, d, SENT, 5313, r"no newline at its end: the file is cut short")
+    assert SPLIT not in str(err.value)
+
+
+def test_real_sentences_cut_at_a_line_blames_datasetSentences(tmp_path, real_sst):
+    d = damaged_copy(tmp_path, real_sst, SENT, keep_lines(5001))
+    with pytest.raises(DatasetFormatError) as err:
+        StanfordSentiment(d).sentences()
+    assert_blames(err.value, d, SENT, 5001, r"ends after sentence 5000, but .*datasetSplit\.txt "
+                                            r"and .*SOStr\.txt .* count 11855 sentences", (SPLIT,))
+
+
+def test_real_split_cut_at_a_line_blames_datasetSplit(tmp_path, real_sst):
+    d = damaged_copy(tmp_path, real_sst, SPLIT, keep_lines(11001))
+    with pytest.raises(DatasetFormatError) as err:
+        StanfordSentiment(d).dataset_split()
+    assert_blames(err.value, d, SPLIT, 11001, r"ends at sentence index 11000, but "
+                                              r".*count 11855 sentences", (SENT,))
+
+
+def test_real_labels_cut_at_a_line_names_both_files(tmp_path, real_sst):
+    d = damaged_copy(tmp_path, real_sst, LAB, keep_lines(200_001))
+    with pytest.raises(DatasetFormatError) as err:
+        StanfordSentiment(d).sent_labels()
+    assert_blames(err.value, d, DICT, 5, r"phrase id 221050 \(and 2380 more\) has no line in "
+                                         r".*sentiment_labels\.txt \(ids 0\.\.199999\): either "
+                                         r".*sentiment_labels\.txt is cut short", (LAB,))
+
+
+def test_q3_run_refuses_the_truncated_sentences_of_the_issue(tmp_path, real_sst):
+    d = damaged_copy(tmp_path, real_sst, SENT, lambda data: data[:600_000])
+    out = tmp_path / "vectors.txt"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "q3_run.py"), "--data", str(d),
+                           "--iterations", "20", "--checkpoint-dir", str(tmp_path / "ck"),
+                           "--no-plot", "--vectors-out", str(out)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert re.search(r"^q3_run\.py: error: " + re.escape(f"{d / SENT}:5313:") + r" .*cut short",
+                     proc.stderr, re.M), proc.stderr
+    ck = tmp_path / "ck"
+    assert not out.exists()
+    assert not ck.exists() or not [f for f in os.listdir(ck) if f.endswith(".npz")]
