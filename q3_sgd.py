@@ -17,8 +17,8 @@ Sparse gradients
 Checkpoints (``utils/checkpoint.py``)
     ``<checkpoint_dir>/saved_params_<iter>.npz`` holds x, the step, the smoothed cost,
     every random state and the run's configuration: a run killed at any moment and
-    started again ends exactly as one never stopped. ``load_saved_params(checkpoint_dir)``
-    gives ``(iteration, params, state)``; for ``q3_run.py`` params are the (2V, D) vectors.
+    started again ends exactly as one never stopped. The newest ``keep`` (3) are kept.
+    ``load_saved_params(checkpoint_dir)`` gives ``(iteration, params, state)``.
 """
 import math
 import os
@@ -30,8 +30,8 @@ import time
 import numpy as np
 
 from utils.checkpoint import (  # noqa: F401  (re-exported: q3_run.py, bench and tests import them)
-    DEFAULT_CHECKPOINT_DIR, CheckpointConfigError, CheckpointWarning, list_checkpoints,
-    load_saved_params, resume, save_params)
+    DEFAULT_CHECKPOINT_DIR, DEFAULT_KEEP, CheckpointConfigError, CheckpointWarning,
+    check_sgd_args, list_checkpoints, load_saved_params, resume, save_params)
 
 # ---- hyper-parameters (the course's) -----------------------------------------
 SAVE_PARAMS_EVERY = 5000          # iterations between checkpoints (when useSaved)
@@ -41,7 +41,13 @@ DENSE = (np.ndarray, np.generic, float, int)   # gradients that are never sparse
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The cost became NaN or infinite; the message names the iteration."""
+    """The cost or the parameters became NaN or infinite; the message names the iteration."""
+
+
+def _diverged(it, what, last_saved):
+    kept = (f"; the last good checkpoint {last_saved[1]} (iteration {last_saved[0]}) is kept"
+            if last_saved else "")
+    return TrainingDivergedError(f"sgd: at iteration {it} {what}{kept}. Try a smaller step.")
 
 
 def print_classic_progress(iteration, smoothed_cost, info):
@@ -66,7 +72,7 @@ def print_speed_progress(iteration, smoothed_cost, info):
 def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10, *,
         checkpoint_dir=DEFAULT_CHECKPOINT_DIR, save_every=SAVE_PARAMS_EVERY,
         anneal_every=ANNEAL_EVERY, smooth_every=None, config=None, generators=(),
-        progress=None, fresh=False):
+        progress=None, fresh=False, keep=DEFAULT_KEEP):
     """Stochastic gradient descent: the course's ``sgd`` plus exact checkpoints.
 
     Parameters
@@ -87,7 +93,7 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
     PRINT_EVERY, smooth_every : int (smooth_every None: PRINT_EVERY)
         Iterations between progress lines, and between updates of the smoothed cost.
     checkpoint_dir : str
-        Folder of the checkpoints.
+        Folder of the checkpoints (q3_run.py holds its lock: utils.checkpoint.checkpoint_lock).
     save_every, anneal_every : int
         Checkpoint and annealing periods (the course's 5000 and 20000).
     config : dict or None
@@ -99,6 +105,8 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
         ``progress(iteration, smoothed_cost, info)``; None: the course's line.
     fresh : bool
         With useSaved: delete the folder's checkpoints and start at iteration 0.
+    keep : int or None
+        With useSaved: checkpoints kept in the folder, the newest (None: all).
 
     Returns
     -------
@@ -107,14 +115,17 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
 
     Raises
     ------
+    ValueError
+        A bad argument (`check_sgd_args`), before any iteration.
     CheckpointConfigError
         The newest checkpoint comes from a run with another configuration.
     TrainingDivergedError
-        The cost was NaN or infinite (that update is not applied).
+        The cost, or x at a checkpoint, was NaN or infinite (not applied, not saved).
     """
     scalar_input = np.ndim(x0) == 0 and not isinstance(x0, np.ndarray)
     x = np.array(x0, dtype=np.result_type(np.asarray(x0).dtype, np.float32), copy=True)
     smooth_every = PRINT_EVERY if smooth_every is None else smooth_every
+    check_sgd_args(step, iterations, save_every, anneal_every, PRINT_EVERY, smooth_every, keep)
     progress = print_classic_progress if progress is None else progress
     generators = list(generators)
     start, x, step, expcost, last_saved, run_config = resume(
@@ -126,11 +137,7 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
     for it in range(start + 1, iterations + 1):
         cost, grad = f(x)
         if not math.isfinite(cost):
-            kept = (f"; the last good checkpoint {last_saved[1]} (iteration {last_saved[0]}) "
-                    "is kept" if last_saved else "")
-            raise TrainingDivergedError(
-                f"sgd: the cost is {float(cost)} at iteration {it}: training stopped before "
-                f"applying that update{kept}. Try a smaller step.")
+            raise _diverged(it, f"the cost is {cost}: the update is not applied", last_saved)
         if not isinstance(grad, DENSE) and hasattr(grad, "add_to"):
             grad.add_to(x, -step)            # sparse: x += -step * grad on its rows only
         else:
@@ -145,15 +152,15 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
             expcost = float(cost) if expcost is None else (
                 SMOOTH_KEEP * expcost + SMOOTH_NEW * float(cost))
         if it % PRINT_EVERY == 0:
-            info["elapsed"] = time.perf_counter() - t0
-            info["step"] = step
+            info.update(elapsed=time.perf_counter() - t0, step=step)
             progress(it, float(cost) if expcost is None else expcost, info)
         if it % anneal_every == 0:
             step *= 0.5  # the step of the next iteration: the one a checkpoint here must hold
         if useSaved and (it % save_every == 0 or it == iterations):
-            path = save_params(it, x, checkpoint_dir, step=step, config=run_config,
-                               generators=generators, expcost=expcost)
-            last_saved = (it, path)
+            if not np.isfinite(x).all():    # saved, it would pass for the last good checkpoint
+                raise _diverged(it, "x holds NaN or infinite values: it is not saved", last_saved)
+            last_saved = (it, save_params(it, x, checkpoint_dir, step=step, config=run_config,
+                                          generators=generators, expcost=expcost, keep=keep))
     return float(x) if scalar_input else x
 
 
@@ -187,24 +194,17 @@ def _check_own(tmp):
 
     target, start = np.random.default_rng(0).standard_normal((2, 6, 3))
 
-    def sparse_f(x, rows):
-        values = 2 * (x[rows] - target[rows]) + np.arange(3.0 * len(rows)).reshape(-1, 3) * 1e-3
-        return float(np.sum((x[rows] - target[rows]) ** 2)), RowGradient(rows, values)
-
-    def dense_f(x, rows):
-        cost, g = sparse_f(x, rows)
-        dense = np.zeros(x.shape)
-        g.add_to(dense, 1.0)
-        return cost, dense
-    unique, repeats = np.array([1, 4, 0]), np.array([1, 4, 1, 0, 1])     # row 1 three times
-
-    def descend(fn, rows):
-        return sgd(lambda x: fn(x, rows), start, 0.1, 50, PRINT_EVERY=1000)
-    a, b = descend(sparse_f, unique), descend(dense_f, unique)
-    assert a.shape == b.shape == (6, 3) and np.array_equal(a, b), "sparse != dense"
-    assert np.array_equal(a[[2, 3, 5]], start[[2, 3, 5]]), "untouched rows changed"
-    a, b = descend(sparse_f, repeats), descend(dense_f, repeats)
-    assert a.shape == b.shape == (6, 3) and np.allclose(a, b, rtol=1e-13, atol=1e-15), (a, b)
+    def f(x, rows, dense):
+        values = 2 * (x[rows] - target[rows]) + 1e-3 * np.arange(3.0 * len(rows)).reshape(-1, 3)
+        grad = np.zeros(x.shape) if dense else RowGradient(rows, values)
+        if dense:
+            RowGradient(rows, values).add_to(grad, 1.0)     # the same gradient as a (6, 3) array
+        return float(np.sum((x[rows] - target[rows]) ** 2)), grad
+    for rows in (np.array([1, 4, 0]), np.array([1, 4, 1, 0, 1])):     # then row 1 three times
+        a, b = (sgd(lambda x: f(x, rows, d), start, 0.1, 50, PRINT_EVERY=1000) for d in (0, 1))
+        assert a.shape == b.shape == (6, 3) and np.allclose(a, b, rtol=1e-13, atol=1e-15), (a, b)
+        assert np.array_equal(a[[2, 3, 5]], start[[2, 3, 5]]) and (
+            len(rows) > 3 or np.array_equal(a, b)), "sparse != dense, or untouched rows changed"
     print("sparse gradient == dense gradient (bit for bit without repeated rows)  ok")
 
     def noisy(x):  # uses Python's random, NumPy's global state and a Generator

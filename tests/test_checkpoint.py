@@ -10,8 +10,11 @@ import pytest
 
 import q3_sgd
 from q3_sgd import sgd
-from utils.checkpoint import (CheckpointConfigError, CheckpointWarning, Start, load_saved_params,
-                              resume, save_params)
+import utils.atomic
+import utils.checkpoint
+from utils.checkpoint import (DEFAULT_KEEP, CheckpointConfigError, CheckpointWarning, Start,
+                              checkpoint_lock, list_checkpoints, load_saved_params,
+                              prune_checkpoints, resume, save_params)
 from w2v_engine.sparse import SparseRows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -159,14 +162,100 @@ def test_fresh_removes_and_says_so(tmp_path, capsys):
 def test_stale_temporary_files_removed(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    names = {"dead": f".saved_params_10.npz.{dead.pid}.tmp",
-             "ours": f".saved_params_10.npz.{os.getpid()}.tmp",     # nothing is being written
-             "alive": f".saved_params_10.npz.{os.getppid()}.tmp",   # another live writer
-             "other": "notes.txt"}
+    names = {"dead": f".saved_params_10.npz.{dead.pid}.3f9a0c1e.tmp",
+             "dead_old_style": f".saved_params_20.npz.{dead.pid}.tmp",    # before O_EXCL names
+             "ours": f".saved_params_10.npz.{os.getpid()}.77aa01bc.tmp",  # nothing is being written
+             "no_such_pid": ".saved_params_10.npz.99999999999999999999.0a0a0a0a.tmp",
+             "alive": f".saved_params_10.npz.{os.getppid()}.5e5e5e5e.tmp",   # a live writer's
+             "alive_old_style": f".saved_params_30.npz.{os.getppid()}.tmp",
+             "other": "notes.txt", "other_temp": f".notes.txt.{dead.pid}.12345678.tmp"}
     for name in names.values():
         (tmp_path / name).write_bytes(b"x")
     resume(str(tmp_path), np.ones(2), 0.1, 20, anneal_every=10)
-    assert sorted(os.listdir(tmp_path)) == sorted([names["alive"], names["other"]])
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        [names[k] for k in ("alive", "alive_old_style", "other", "other_temp")])
+
+
+def test_temporary_names_written_by_atomic_write_are_recognised(tmp_path):
+    # the name atomic_write gives a checkpoint's temporary file, left by a writer killed mid-save
+    seen = []
+
+    def killed(fh):
+        seen.extend(os.listdir(tmp_path))       # the temporary file, while it is being written
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        utils.atomic.atomic_write(str(tmp_path / "saved_params_10.npz"), killed)
+    assert len(seen) == 1 and seen[0].startswith(f".saved_params_10.npz.{os.getpid()}.")
+    assert seen[0].endswith(".tmp") and utils.checkpoint._TEMP_RE.match(seen[0])
+
+
+# ---- pruning -------------------------------------------------------------------------------
+def _quad_run(folder, iterations, **kwargs):
+    return sgd(lambda x: (float(np.sum(x ** 2)), 2 * x), np.ones(2), 0.1, iterations,
+               useSaved=True, save_every=10, PRINT_EVERY=QUIET, checkpoint_dir=str(folder),
+               **kwargs)
+
+
+def _iterations(folder):
+    return [it for it, _ in list_checkpoints(str(folder))]
+
+
+@pytest.mark.parametrize("keep", [1, 2, 3, 5])
+def test_pruning_keeps_the_newest_keep(tmp_path, keep):
+    x = _quad_run(tmp_path, 70, keep=keep)
+    assert _iterations(tmp_path) == [70, 60, 50, 40, 30][:keep]
+    it, params, _ = load_saved_params(str(tmp_path))
+    assert it == 70 and params.shape == (2,) and np.array_equal(params, x)
+
+
+def test_default_keep_is_three_and_none_keeps_all(tmp_path):
+    _quad_run(tmp_path / "default", 70)
+    assert DEFAULT_KEEP == 3 and _iterations(tmp_path / "default") == [70, 60, 50]
+    _quad_run(tmp_path / "all", 70, keep=None)
+    assert _iterations(tmp_path / "all") == [70, 60, 50, 40, 30, 20, 10]
+
+
+def test_prune_never_deletes_the_newest_or_a_later_one(tmp_path):
+    config = resume(None, np.ones(2), 1.0, 30, anneal_every=10).config
+    for it in (5, 10, 20, 40):
+        save_params(it, np.full(2, float(it)), str(tmp_path), config=config)
+    # the checkpoint of iteration 30 does not exist: nothing is pruned on its behalf
+    assert prune_checkpoints(str(tmp_path), 1, 30) == []
+    # 40 is later than the one just written (20): it cannot be shown older, it stays
+    removed = prune_checkpoints(str(tmp_path), 2, 20)
+    assert removed == [os.path.join(str(tmp_path), "saved_params_5.npz")]
+    assert _iterations(tmp_path) == [40, 20, 10]
+    save_params(30, np.full(2, 30.0), str(tmp_path), config=config, keep=1)
+    assert _iterations(tmp_path) == [40, 30]
+
+
+def test_prune_that_cannot_delete_warns_and_keeps_going(tmp_path, monkeypatch):
+    config = resume(None, np.ones(2), 1.0, 30, anneal_every=10).config
+    for it in (10, 20):
+        save_params(it, np.ones(2), str(tmp_path), config=config)
+    real_unlink = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if path.endswith("saved_params_10.npz"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_unlink(path, *args, **kwargs)
+    monkeypatch.setattr(os, "unlink", unlink)
+    with pytest.warns(CheckpointWarning, match=r"could not delete the old checkpoint .*"
+                                               r"saved_params_10\.npz \(Permission denied\)"):
+        save_params(30, np.ones(2), str(tmp_path), config=config, keep=1)
+    assert _iterations(tmp_path) == [30, 10]
+
+
+# ---- the folder lock (more in test_bad_inputs_checkpoints.py) ---------------------------------
+def test_lock_file_holds_the_pid_and_is_not_a_checkpoint(tmp_path):
+    with checkpoint_lock(str(tmp_path / "ck")):
+        assert (tmp_path / "ck" / ".lock").read_text() == f"{os.getpid()}\n"
+        _quad_run(tmp_path / "ck", 20)
+    assert sorted(os.listdir(tmp_path / "ck")) == [".lock", "saved_params_10.npz",
+                                                   "saved_params_20.npz"]
+    assert _iterations(tmp_path / "ck") == [20, 10]
+    with checkpoint_lock(str(tmp_path / "ck")):          # released: it can be taken again
+        pass
 
 
 def test_unreadable_checkpoint_warning_names_the_caller(tmp_path):

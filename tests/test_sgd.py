@@ -1,6 +1,8 @@
 """q3_sgd: the course's behaviour, sparse updates and exact, crash-safe checkpoints."""
 import os
 import random
+import re
+import stat
 import subprocess
 import sys
 import zipfile
@@ -456,3 +458,25 @@ def test_atomic_write_failure_keeps_old_file(tmp_path):
         atomic_write(str(target), half_then_fail)
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["out.bin"]       # no temporary file left
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_atomic_write_temp_file_is_new_unguessable_and_gets_the_umask_mode(tmp_path, umask, mode):
+    temps = []
+
+    def write(fh):
+        temps.extend(n for n in os.listdir(tmp_path) if n != "out.bin")
+        fh.write(b"data")
+    old_umask = os.umask(umask)
+    try:
+        for _ in range(2):
+            atomic_write(str(tmp_path / "out.bin"), write)
+    finally:
+        os.umask(old_umask)
+    # ".<name>.<pid>.<8 random hex>.tmp": the pid tells a live writer's file from a stale one
+    assert len(temps) == 2 and temps[0] != temps[1]
+    for name in temps:
+        assert re.fullmatch(rf"\.out\.bin\.{os.getpid()}\.[0-9a-f]{{8}}\.tmp", name), name
+    assert stat.S_IMODE(os.stat(tmp_path / "out.bin").st_mode) == mode      # as open() gives
+    assert (tmp_path / "out.bin").read_bytes() == b"data"
+    assert os.listdir(tmp_path) == ["out.bin"]

@@ -13,48 +13,87 @@ Files are written to a temporary file in the same folder, flushed, fsync'ed and
 renamed over the final name (``utils.atomic``): a crash leaves the old file or
 the new one, never half of one. The format is ``np.savez`` of plain numeric and
 unicode arrays read back with ``allow_pickle=False``: loading a checkpoint
-cannot run code. An unreadable newest file is skipped with a warning naming it
-and the previous one is used.
+cannot run code. A file that cannot be read, or whose contents disagree with its
+metadata (params of another shape or dtype than the run's configuration says,
+NaN or infinite values, a missing key, a step that is not a positive number, an
+iteration other than its name's) is skipped with a ``CheckpointWarning`` naming
+it and what is wrong, and the previous one is used.
 
-``sgd`` uses two functions: ``resume(...)`` builds the run's configuration and,
-with a folder, starts from its newest checkpoint (checks, random states and
-all); ``save_params(...)`` writes one checkpoint.
+Only the newest `keep` checkpoints are kept: ``save_params(..., keep=N)`` deletes
+the older ones after each successful save (``sgd`` keeps ``DEFAULT_KEEP`` = 3).
+
+``checkpoint_lock(checkpoint_dir)`` is an exclusive lock on a folder (``flock``
+on its ``.lock`` file) for a run that writes there: a second run is refused
+with a ``CheckpointLockedError`` naming the folder. The kernel releases it when
+the holder exits in any way, ``kill -9`` included. Readers need no lock: they
+see whole files only.
+
+``sgd`` uses three functions: ``check_sgd_args(...)`` refuses bad arguments
+before any iteration; ``resume(...)`` builds the run's configuration and, with
+a folder, starts from its newest good checkpoint (checks, random states and
+all); ``save_params(...)`` writes one checkpoint and prunes the older ones.
 
 ``load_saved_params(checkpoint_dir)`` returns ``(iteration, params, state)``;
 for a ``q3_run.py`` run ``params`` is the stacked (2V, D) matrix (input vectors
 in rows ``:V``, output vectors in ``V:``) and ``state["config"]["run"]``
 records ``vocab_size``, ``dim`` and the rest.
 """
+import contextlib
+import errno
 import json
 import math
+import numbers
 import os
 import random
 import re
 import warnings
 import zipfile
+import zlib
 from typing import NamedTuple
+
+try:
+    import fcntl
+except ImportError:               # not POSIX: no folder lock (documented in checkpoint_lock)
+    fcntl = None
 
 import numpy as np
 
 from utils.atomic import atomic_write
 
 DEFAULT_CHECKPOINT_DIR = "checkpoints"
+DEFAULT_KEEP = 3                  # checkpoints sgd keeps: the newest, and two in case it is lost
+LOCK_NAME = ".lock"
 
 CHECKPOINT_FORMAT = 1             # bumped when the file layout changes
 _CHECKPOINT_RE = re.compile(r"^saved_params_(\d+)\.npz$")
-_TEMP_RE = re.compile(r"^\.saved_params_\d+\.npz\.(\d+)\.tmp$")
+# utils.atomic's ".<name>.<pid>.<random>.tmp", and ".<name>.<pid>.tmp" of earlier versions
+_TEMP_RE = re.compile(r"^\.saved_params_\d+\.npz\.(\d+)(?:\.\w+)?\.tmp$")
+_META_KEYS = ("format", "config", "python_random", "numpy_random", "generators")
+_ARRAY_KEYS = ("params", "iteration", "step", "expcost", "numpy_random_keys", "meta")
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file cannot be read (truncated, corrupt, wrong layout)."""
+    """A checkpoint file cannot be read (truncated, corrupt, wrong layout, bad contents)."""
+
+
+class _Vanished(CheckpointError):
+    """The file was deleted between listing and reading (pruned by a running writer)."""
 
 
 class CheckpointConfigError(ValueError):
     """The newest checkpoint was written by a run with a different configuration."""
 
 
+class CheckpointLockedError(ValueError):
+    """Another run holds the lock of the checkpoint folder."""
+
+
+class CheckpointDirError(ValueError):
+    """The checkpoint folder cannot be created, written or locked."""
+
+
 class CheckpointWarning(UserWarning):
-    """An unreadable checkpoint was skipped."""
+    """A checkpoint was skipped (unreadable or wrong contents), or an old one not deleted."""
 
 
 # ---- random states as JSON -----------------------------------------------------
@@ -134,7 +173,7 @@ def list_checkpoints(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
 
 
 def save_params(iter, params, checkpoint_dir=DEFAULT_CHECKPOINT_DIR, step=None, config=None,
-                generators=(), expcost=None):
+                generators=(), expcost=None, keep=None):
     """Write the checkpoint of iteration `iter` atomically and return its path.
 
     Parameters
@@ -142,11 +181,11 @@ def save_params(iter, params, checkpoint_dir=DEFAULT_CHECKPOINT_DIR, step=None, 
     iter : int
         Iterations completed (the course's name; it shadows the builtin here only).
     params : ndarray, any shape, e.g. (2V, D)
-        The parameters after iteration `iter`.
+        The parameters after iteration `iter`: real numbers, all finite.
     checkpoint_dir : str
         Created if missing.
     step : float or None
-        The step the *next* iteration uses (after any annealing at `iter`).
+        The step the *next* iteration uses (after any annealing at `iter`); positive.
     config : dict or None
         JSON-compatible description of the run; checked on resume.
     generators : sequence
@@ -154,12 +193,29 @@ def save_params(iter, params, checkpoint_dir=DEFAULT_CHECKPOINT_DIR, step=None, 
         Python's ``random`` and NumPy's global state are always saved.
     expcost : float or None
         The smoothed cost so far.
+    keep : int or None
+        Once the file is written, delete the oldest checkpoints of the folder so
+        that `keep` remain, this one included (`prune_checkpoints`). None: keep all.
 
     Returns
     -------
     path : str
+
+    Raises
+    ------
+    ValueError
+        `params` are not real numbers or hold NaN/inf, `step` is not a positive
+        finite number, or `keep` < 1 (nothing is written: such a file would be
+        skipped on reading).
     """
     params = np.asarray(params)
+    problem = _params_problem(params)
+    if problem:
+        raise ValueError(f"save_params: refusing to write checkpoint {iter}: {problem}")
+    if step is not None and not _positive_number(step):
+        raise ValueError(f"save_params: step must be a positive finite number, got {step!r}")
+    if keep is not None:
+        _check_count("save_params", "keep", keep, 1)
     np_state = np.random.get_state(legacy=True)  # ('MT19937', keys (624,), pos, has_gauss, cached)
     meta = {
         "format": CHECKPOINT_FORMAT,
@@ -180,52 +236,220 @@ def save_params(iter, params, checkpoint_dir=DEFAULT_CHECKPOINT_DIR, step=None, 
     os.makedirs(checkpoint_dir, exist_ok=True)
     path = checkpoint_path(iter, checkpoint_dir)
     atomic_write(path, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
+    if keep is not None:
+        prune_checkpoints(checkpoint_dir, keep, int(iter))
     return path
 
 
+def prune_checkpoints(checkpoint_dir, keep, newest):
+    """Delete the oldest checkpoints so that `keep` remain, counting that of iteration `newest`.
+
+    Only files whose names prove them older than `newest` are deleted, and only
+    when the checkpoint of `newest` exists: the newest good checkpoint is never
+    deleted, nor one of a later iteration (left by another run: it cannot be
+    shown to be older). A file that cannot be deleted is left with a
+    ``CheckpointWarning``.
+
+    Parameters
+    ----------
+    checkpoint_dir : str
+    keep : int
+        Checkpoints to keep, >= 1, the one of `newest` included.
+    newest : int
+        Iteration of the checkpoint just written.
+
+    Returns
+    -------
+    removed : list of str
+        Paths deleted, newest first.
+    """
+    _check_count("prune_checkpoints", "keep", keep, 1)
+    if not os.path.isfile(checkpoint_path(newest, checkpoint_dir)):
+        return []
+    older = [(it, path) for it, path in list_checkpoints(checkpoint_dir) if it < newest]
+    removed = []
+    for _, path in older[keep - 1:]:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            continue                                  # pruned meanwhile by somebody else
+        except OSError as err:
+            warnings.warn(f"could not delete the old checkpoint {path} ({err.strerror}); "
+                          "delete it by hand to free the space", CheckpointWarning, stacklevel=3)
+            continue
+        removed.append(path)
+    return removed
+
+
+# ---- checks ----------------------------------------------------------------------
+def _positive_number(value):
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)
+
+
+def _check_count(who, name, value, low):
+    """ValueError unless `value` is an integer >= `low` (bools are not counts)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{who}: {name} must be an integer >= {low}, got {value!r}")
+
+
+def check_sgd_args(step, iterations, save_every, anneal_every, print_every, smooth_every, keep):
+    """Refuse, before any iteration, ``sgd`` arguments that would fail late or silently.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument: `step` not a positive finite number, `iterations`
+        < 0, a period (`save_every`, `anneal_every`, `print_every`,
+        `smooth_every`) < 1, or `keep` neither None nor >= 1.
+    """
+    if not _positive_number(step):
+        raise ValueError(f"sgd: step must be a positive finite number, got {step!r}")
+    _check_count("sgd", "iterations", iterations, 0)
+    for name, value in (("save_every", save_every), ("anneal_every", anneal_every),
+                        ("PRINT_EVERY", print_every), ("smooth_every", smooth_every)):
+        _check_count("sgd", name, value, 1)
+    if keep is not None:
+        _check_count("sgd", "keep", keep, 1)
+
+
+def _params_problem(params):
+    """What makes `params` unfit for a checkpoint (not real numbers, NaN/inf), or None."""
+    if params.dtype.kind not in "iuf":
+        return f"params have dtype {params.dtype}, not a real number type"
+    if params.dtype.kind == "f" and not np.isfinite(params).all():
+        bad = ~np.isfinite(params)
+        where = (f" (the first at index {tuple(int(i) for i in np.argwhere(bad)[0])})"
+                 if params.ndim else "")
+        return f"params hold {int(bad.sum())} NaN or infinite value(s){where}"
+    return None
+
+
+def _scalar(arrays, key, kinds):
+    """The value of a 0-d array of the file whose dtype kind is in `kinds`."""
+    a = arrays[key]
+    if a.shape != () or a.dtype.kind not in kinds:
+        what = "integer" if "f" not in kinds else "number"
+        raise CheckpointError(f"{key} is not a single {what} (shape {a.shape}, dtype {a.dtype})")
+    return a.item()
+
+
+_BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+
+
+def _try_restore(kind, state):
+    """Restore `state` into a throw-away generator of `kind`: a state that resuming would
+    refuse raises here, where the file can still be skipped. Other kinds are not checked."""
+    if kind == "Generator":
+        name = state["bit_generator"]
+        if name not in _BIT_GENERATORS:
+            raise CheckpointError(f"unknown bit generator {name!r}")
+        getattr(np.random, name)().state = state
+    elif kind == "RandomState":
+        np.random.RandomState().set_state(state)
+    elif kind == "random.Random":
+        random.Random().setstate((state[0], tuple(state[1]), state[2]))
+
+
+# ---- reading -------------------------------------------------------------------------
 def _read_checkpoint(path, iteration):
-    """(params, state) from one file; CheckpointError if anything is wrong with it."""
+    """(params, state) from one file; CheckpointError saying what is wrong with it."""
     try:
         with open(path, "rb") as fh:    # our own handle: closed even when the zip is broken
             if fh.read(4) != b"PK\x03\x04":
                 raise CheckpointError("not an .npz (zip) file")
             fh.seek(0)
             with np.load(fh, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in ("params", "iteration", "step", "expcost",
-                                               "numpy_random_keys", "meta")}
-        meta = _loads(str(arrays["meta"]))
+                missing = [k for k in _ARRAY_KEYS if k not in data.files]
+                if missing:
+                    raise CheckpointError(f"it has no {', '.join(missing)} array")
+                arrays = {k: data[k] for k in _ARRAY_KEYS}
+    except FileNotFoundError as err:
+        raise _Vanished(str(err)) from err
     except CheckpointError:
         raise
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as err:
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error,
+            MemoryError) as err:      # MemoryError: a header claiming an absurd array size
         raise CheckpointError(f"{type(err).__name__}: {err}") from err
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"unknown checkpoint format {meta.get('format')!r}")
-    if int(arrays["iteration"]) != iteration:
-        raise CheckpointError(f"holds iteration {int(arrays['iteration'])}, not {iteration}")
+    try:
+        return _checked_contents(path, iteration, arrays)
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as err:
+        raise CheckpointError(f"malformed metadata ({type(err).__name__}: {err})") from err
+
+
+def _checked_contents(path, iteration, arrays):
+    """(params, state) once the arrays of a file agree with its metadata and are finite."""
+    if arrays["meta"].shape != () or arrays["meta"].dtype.kind != "U":
+        raise CheckpointError("meta is not a JSON text")
+    meta = _loads(str(arrays["meta"]))
+    if not isinstance(meta, dict):
+        raise CheckpointError("its metadata is not a JSON object")
+    missing = [k for k in _META_KEYS if k not in meta]
+    if missing:
+        raise CheckpointError(f"its metadata lacks {', '.join(map(repr, missing))}")
+    if not isinstance(meta["config"], dict):
+        raise CheckpointError("its configuration is not a JSON object")
+    if meta["format"] != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"unknown checkpoint format {meta['format']!r}")
+    stored = _scalar(arrays, "iteration", "iu")
+    if stored != iteration:
+        raise CheckpointError(f"holds iteration {stored}, not {iteration} as its name says")
+    params, run = arrays["params"], meta["config"].get("sgd")
+    if run is not None:                 # written by sgd: x's shape and dtype are recorded
+        if list(params.shape) != run.get("shape") or str(params.dtype) != run.get("dtype"):
+            raise CheckpointError(
+                f"params have shape {list(params.shape)} and dtype {params.dtype} but its "
+                f"configuration says {run.get('shape')} and {run.get('dtype')}")
+    problem = _params_problem(params)
+    if problem:
+        raise CheckpointError(problem)
+    step, expcost = _scalar(arrays, "step", "iuf"), _scalar(arrays, "expcost", "iuf")
+    if not (math.isnan(step) or _positive_number(step)):      # NaN: no step recorded
+        raise CheckpointError(f"step is {step!r}, not a positive finite number")
+    if math.isinf(expcost):
+        raise CheckpointError(f"the smoothed cost is {expcost}")
     keys = arrays["numpy_random_keys"]
-    if keys.shape != (624,):
-        raise CheckpointError(f"NumPy random state has shape {keys.shape}, expected (624,)")
-    step, expcost = float(arrays["step"]), float(arrays["expcost"])
-    npr = meta["numpy_random"]
-    py = meta["python_random"]
+    if keys.shape != (624,) or keys.dtype != np.uint32:
+        raise CheckpointError(f"NumPy random state has shape {keys.shape} and dtype "
+                              f"{keys.dtype}, expected (624,) uint32")
+    npr, py = meta["numpy_random"], meta["python_random"]
+    numpy_random = ("MT19937", keys, npr["pos"], npr["has_gauss"], npr["cached_gaussian"])
+    # RandomState.set_state takes any pos, and a draw would then read outside the 624 keys
+    if type(npr["pos"]) is not int or not 0 <= npr["pos"] <= 624 or npr["has_gauss"] not in (0, 1):
+        raise CheckpointError(f"NumPy random state has position {npr['pos']!r} and has_gauss "
+                              f"{npr['has_gauss']!r}, expected 0..624 and 0 or 1")
+    python_random = (py[0], tuple(py[1]), py[2])
+    np.random.RandomState().set_state(numpy_random)     # throw-away: checks the state only
+    random.Random().setstate(python_random)
+    generators = meta["generators"]
+    if not isinstance(generators, list):
+        raise CheckpointError("its generator states are not a list")
+    for saved in generators:
+        _try_restore(saved["kind"], saved["state"])
     state = {
         "path": path,
-        "step": None if math.isnan(step) else step,
-        "expcost": None if math.isnan(expcost) else expcost,
+        "step": None if math.isnan(step) else float(step),
+        "expcost": None if math.isnan(expcost) else float(expcost),
         "config": meta["config"],
-        "python_random": (py[0], tuple(py[1]), py[2]),
-        "numpy_random": ("MT19937", keys, npr["pos"], npr["has_gauss"], npr["cached_gaussian"]),
-        "generators": meta["generators"],
+        "python_random": python_random,
+        "numpy_random": numpy_random,
+        "generators": generators,
     }
-    return arrays["params"], state
+    return params, state
 
 
 def load_saved_params(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
-    """Read the newest readable checkpoint of a folder.
+    """Read the newest good checkpoint of a folder.
 
     Files that cannot be read (truncated by a crash of another tool, corrupt,
-    unknown layout) are skipped with a ``CheckpointWarning`` naming them, and
-    the next older one is tried.
+    unknown layout) or whose contents are wrong (params of another shape or
+    dtype than the configuration says, NaN or infinite values, missing keys, a
+    bad step) are skipped with a ``CheckpointWarning`` naming them and the
+    problem, and the next older one is tried. No lock is needed: files are
+    written atomically, and one pruned by a running writer meanwhile is
+    looked for again.
 
     Parameters
     ----------
@@ -253,14 +477,21 @@ def load_saved_params(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
 def _load_newest(checkpoint_dir):
     """Body of `load_saved_params` and `resume`: stacklevel=3 makes the warning name the line
     that called either of them (for a resume, the line of ``sgd``)."""
-    for iteration, path in list_checkpoints(checkpoint_dir):
-        try:
-            params, state = _read_checkpoint(path, iteration)
-        except CheckpointError as err:
-            warnings.warn(f"skipping unreadable checkpoint {path} ({err}); "
-                          "trying the previous one", CheckpointWarning, stacklevel=3)
-            continue
-        return iteration, params, state
+    for _ in range(3):
+        vanished = False
+        for iteration, path in list_checkpoints(checkpoint_dir):
+            try:
+                params, state = _read_checkpoint(path, iteration)
+            except _Vanished:
+                vanished = True         # pruned after a newer one was written: list again
+                break
+            except CheckpointError as err:
+                warnings.warn(f"skipping checkpoint {path}: {err}; trying the previous one",
+                              CheckpointWarning, stacklevel=3)
+                continue
+            return iteration, params, state
+        if not vanished:
+            break
     return 0, None, None
 
 
@@ -277,7 +508,9 @@ def restore_random_state(state, generators=()):
 
 
 def _remove_stale_temps(checkpoint_dir):
-    """Delete temporary files left by a writer killed mid-save (if that process is gone)."""
+    """Delete temporary files left by a writer killed mid-save: those whose name
+    (``.saved_params_<iter>.npz.<pid>[.<random>].tmp``) holds the pid of a process
+    that is gone, or our own (nothing is being written while a run starts)."""
     if not os.path.isdir(checkpoint_dir):
         return
     for name in os.listdir(checkpoint_dir):
@@ -294,7 +527,7 @@ def _pid_alive(pid):
         return False  # our own leftovers cannot be in use: nothing is being written now
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):     # gone, or no process could have that pid
         return False
     except PermissionError:
         return True
@@ -321,6 +554,115 @@ def _config_differences(saved, current, prefix=""):
         elif a != b:
             diffs.append(f"{name}: checkpoint has {a!r}, this run has {b!r}")
     return diffs
+
+
+# ---- the folder lock ----------------------------------------------------------------
+_LOCK_FDS = set()                 # lock files this process holds open
+
+
+def _close_locks_in_child():
+    """In a forked child (the sampler's worker): close the inherited lock descriptors.
+    A flock belongs to the open file, which the child shares: were the child to keep it,
+    the folder would stay locked after the parent's death until the child noticed it.
+    Closing (not unlocking) leaves the parent's lock in place."""
+    for fd in _LOCK_FDS:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _LOCK_FDS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_locks_in_child)
+
+
+@contextlib.contextmanager
+def checkpoint_lock(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
+    """Hold the exclusive lock of a checkpoint folder for a run that writes there.
+
+    Creates the folder if missing and takes ``flock(LOCK_EX | LOCK_NB)`` on its
+    ``.lock`` file (which then holds the pid, for the message a second run gets).
+    The kernel releases the lock when the holder exits in any way, ``kill -9``
+    included; the file itself stays. Forked children do not hold it. Without
+    ``fcntl`` (not POSIX) there is no lock. Readers (``load_saved_params``)
+    need none. Entering it also proves the folder usable before any training.
+
+    Parameters
+    ----------
+    checkpoint_dir : str
+
+    Yields
+    ------
+    checkpoint_dir : str
+
+    Raises
+    ------
+    CheckpointLockedError
+        Another process holds the lock: the message names the folder and that
+        process, and says to wait for it or use another ``--checkpoint-dir``.
+    CheckpointDirError
+        The folder cannot be created or the lock file written (a file in the
+        way, no permission, read-only file system).
+
+    Examples
+    --------
+    >>> with checkpoint_lock(args.checkpoint_dir):          # doctest: +SKIP
+    ...     x = sgd(f, x0, step, iterations, useSaved=True, checkpoint_dir=args.checkpoint_dir)
+    """
+    fd = _acquire_lock(checkpoint_dir)
+    owner = os.getpid()
+    try:
+        yield checkpoint_dir
+    finally:
+        if fd is not None and os.getpid() == owner:   # never from a forked child's unwinding
+            _LOCK_FDS.discard(fd)
+            os.close(fd)                               # the last descriptor: the lock is freed
+
+
+def _acquire_lock(checkpoint_dir):
+    """Open and lock ``<checkpoint_dir>/.lock``; return its descriptor (None without fcntl)."""
+    path = os.path.join(checkpoint_dir, LOCK_NAME)
+    try:
+        os.makedirs(checkpoint_dir, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as err:
+        reason = ("a file of that name is in the way" if isinstance(err, FileExistsError)
+                  else f"{err.strerror}: {err.filename}")
+        raise CheckpointDirError(f"cannot use {checkpoint_dir} as the checkpoint folder "
+                                 f"({reason}); choose another --checkpoint-dir") from None
+    if not os.access(checkpoint_dir, os.W_OK | os.X_OK):      # the lock file may be older
+        os.close(fd)
+        raise CheckpointDirError(f"cannot write in the checkpoint folder {checkpoint_dir} (no "
+                                 "permission, or a read-only disk); choose another "
+                                 "--checkpoint-dir")
+    if fcntl is None:
+        os.close(fd)
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        try:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        except OSError:
+            holder = ""
+        os.close(fd)
+        if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise CheckpointDirError(f"cannot lock the checkpoint folder {checkpoint_dir} "
+                                     f"({err.strerror}); choose another --checkpoint-dir, "
+                                     "on a local disk") from None
+        who = (" (this process: checkpoint_lock does not nest)" if holder == str(os.getpid())
+               else f" (process {holder})" if holder.isdigit() else "")
+        raise CheckpointLockedError(
+            f"the checkpoint folder {checkpoint_dir} is in use by another run{who}: wait for "
+            "it to finish, or use another folder (--checkpoint-dir)") from None
+    _LOCK_FDS.add(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    except OSError:
+        pass                        # only the message of a refused run would lack the pid
+    return fd
 
 
 # ---- starting a run ----------------------------------------------------------------
@@ -359,10 +701,10 @@ def resume(checkpoint_dir, x, step, iterations, *, anneal_every, config=None, ge
     the initial step, `anneal_every`, the kinds of `generators`, and the
     caller's `config` under ``"run"``. With a folder, it first deletes the
     temporary files of writers that died mid-save, and with `fresh` every
-    checkpoint (printing how many); then it reads the newest readable
-    checkpoint, checks it and puts every random state back (Python's
-    ``random``, NumPy's global state, `generators`), printing
-    ``resuming from <path> (iteration N)``.
+    checkpoint (printing how many); then it reads the newest good checkpoint
+    (`load_saved_params` says which files are skipped), checks it and puts
+    every random state back (Python's ``random``, NumPy's global state,
+    `generators`), printing ``resuming from <path> (iteration N)``.
 
     Parameters
     ----------
