@@ -1,50 +1,145 @@
 """What each speed trick of the training engine buys in the default 40,000-iteration run.
 
-    python bench/bench_tricks.py                 # every trick, 3 pairs each: about 8 minutes
-    python bench/bench_tricks.py --pairs 5 scatter-flat worker
+    python bench/bench_tricks.py                 # every trick: about 3 minutes
+    python bench/bench_tricks.py shared-exp scatter-pairs --blocks 40
 
-For each trick, the default ``python q3_run.py`` run is timed with the engine as
-it is ("on") and with that one trick replaced by its plain equivalent ("off"),
-alternating on/off in fresh processes (``--pairs`` of each); the gain is
-``1 - median(on) / median(off)``, the share of the run the trick saves. The
-engine keeps a trick only if it saves at least KEEP_SHARE (3 %) of the run;
-bench/README.md lists the measured gains.
+The engine keeps a trick only if it saves at least KEEP_SHARE (3 %) of the
+default ``python q3_run.py`` run (bench/README.md lists the measured gains).
+Whole runs on this shared machine vary by ±10 % from one to the next, more
+than most tricks save, so each trick is measured where it acts:
 
-Tricks the engine has (switched off here by replacing the function that does it):
+* **per-iteration tricks** (the loss kernel, the gradient, the scatter): the
+  first ``--block`` minibatches of the default run are trained on, from the
+  same vectors each pass, with the trick ("on") and without ("off"), passes
+  alternating (A B B A ...) ``--blocks`` times each; a variant's time is its
+  fastest pass, the one least disturbed by other work on the machine. The
+  trick saves the difference per iteration; its share is that time x 40,000
+  over the default run's time without it;
+* **whole-run tricks** (chunked preparation, the worker process), which change
+  how the minibatches are made: the default run in fresh processes with and
+  without, alternating, ``--pairs`` of each; share ``1 - median(on) / median(off)``.
 
-* ``prepare``:     index arrays of skip-gram + negative-sampling minibatches built a whole
-                   chunk of iterations at a time, ahead (off: ``word2vec_batch`` each iteration);
-* ``worker``:      the chunks drawn in a worker process on the other core (off: ``--no-worker``);
+Kept tricks (switched off here by replacing the function that does it):
+
+* ``prepare``:      the index arrays of skip-gram + negative-sampling minibatches built a whole
+                    chunk of iterations at a time, ahead (off: ``word2vec_batch`` each iteration);
+* ``worker``:       those chunks drawn in a worker process on the other core (off: ``--no-worker``);
 * ``scatter-flat``: the update as one ``np.add.at`` on the flat view of the matrix with
-                   precomputed element indices (off: ``np.add.at(x, rows, values)`` row-wise);
+                    precomputed element indices (off: ``np.add.at(x, rows, values)`` row-wise);
 * ``scatter-pairs``: pairs of floats added as one complex number in that scatter (off: floats);
-* ``factors``:     the step folded into the (P, K+1) dJ/ds before the gradient values are formed
-                   (off: the (P*(K+2), D) values multiplied by it).
+* ``shared-exp``:   the cost and the sigmoid of the kernel from one ``exp(-|z|)`` (off: the
+                    cost's own exp, then ``q2_sigmoid.sigmoid``);
 
-Tricks the engine had before and dropped (switched on here by putting their code back, so
-``--only-removed`` shows they still do not pay):
+Tricks the engine had before and dropped (switched on here by putting their code back):
 
-* ``matvec``:      ``np.matvec`` / ``np.vecmat`` gufuncs instead of ``np.matmul`` (numpy >= 2.2);
-* ``fused-softplus``: cost and sigmoid from one exp(-|z|), the log taken of products of K+1
-                   factors (fewer log calls), sums as dot products with a cached ones vector.
+* ``ones-dot``:     sums as dot products with a cached vector of ones instead of ``np.sum``;
+* ``grouped-logs``: the log taken of products of K+1 factors (one log call per K+1 terms);
+* ``matvec``:       ``np.matvec`` / ``np.vecmat`` gufuncs instead of ``np.matmul`` (numpy >= 2.2).
 
-(``cached signs``, a cached read-only (P, K+1) matrix of [-1, 1, ..., 1] to multiply by, has no
-equivalent any more: the engine negates column 0 in place instead of multiplying.)
+(``cached signs``, a cached read-only (P, K+1) matrix of [-1, 1, ..., 1] that the scores
+were multiplied by, has no equivalent any more: the kernel negates column 0 in place.)
+
+``none`` is a control: both loops the same, so what it "saves" is the noise of the
+method on the machine at that moment; a result is worth reading only if it is
+well clear of that.
 """
 import argparse
+import contextlib
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import time
+
+import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KEEP_SHARE = 0.03
-PAIRS = 3
+sys.path.insert(0, ROOT)
 
-# Each variant is Python code run before the training, in the child process.
-KEPT = {
-    "prepare": """
+KEEP_SHARE = 0.03        # a trick must save this share of the default run
+RUN_ITERATIONS = 40000   # the default run
+BLOCK, BLOCKS = 300, 30  # per-iteration tricks: minibatches per pass, passes of each (on, off)
+PAIRS = 5                # whole-run tricks: runs with and without
+STEP = 0.3               # q3_run's step (the updates are real SGD updates)
+
+
+# ---- the variants: each returns the patches [(object, attribute, value)] that make it ----------
+
+def _kernel(ones_dot=False, grouped_logs=False, shared_exp=True, matvec=False):
+    """A negative-sampling kernel (batched.negsample_loss) with the given tricks on or off."""
+    from q2_sigmoid import sigmoid
+    ones = np.ones(1 << 16)
+
+    def total(a):
+        a = a.reshape(-1)
+        return a.dot(ones[:a.size]) if ones_dot else np.sum(a)
+
+    def negsample_loss(v_hat, U_idx):
+        if matvec:
+            z = np.matvec(U_idx, v_hat)
+        else:
+            z = np.matmul(U_idx, v_hat[:, :, None])[:, :, 0]
+        z[:, 0] *= -1.0
+        e = np.exp(-np.abs(z))
+        if grouped_logs:   # any grouping: only the total of the logs is needed
+            log_terms = np.log((1.0 + e).reshape(z.shape[1], -1).prod(axis=0))
+        else:
+            log_terms = np.log1p(e if shared_exp else np.exp(-np.abs(z)))
+        cost = float(total(np.maximum(z, 0.0)) + total(log_terms))
+        delta = np.where(z >= 0, 1.0, e) / (1.0 + e) if shared_exp else sigmoid(z)
+        delta[:, 0] *= -1.0
+        return cost, delta
+    return negsample_loss
+
+
+def _kernel_patches(**tricks):
+    from w2v_engine import batched, prepared
+    f = _kernel(**tricks)
+    return [(batched, "negsample_loss", f), (prepared, "negsample_loss", f)]
+
+
+def _matvec_patches():
+    from w2v_engine import batched, prepared
+
+    def negsample_grads(delta, v_hat, U_idx, grad_v=None, grad_U_values=None):
+        P, K1 = delta.shape
+        np.vecmat(delta, U_idx, out=grad_v)
+        np.multiply(delta[:, :, None], v_hat[:, None, :], out=grad_U_values.reshape(P, K1, -1))
+        return grad_v, grad_U_values
+    return _kernel_patches(matvec=True) + [(batched, "negsample_grads", negsample_grads),
+                                           (prepared, "negsample_grads", negsample_grads)]
+
+
+def _row_wise_scatter():
+    from w2v_engine import prepared
+
+    def add_to(self, x, factor=1.0, scatter=None):
+        np.add.at(x, self.prepared.rows, self._values(factor))
+    return [(prepared.SkipgramNegGradient, "add_to", add_to)]
+
+
+def _float_pairs():
+    from w2v_engine import sampler, sparse
+
+    def floats(width, dtype):
+        return np.dtype(dtype), width
+    return [(sparse, "pair_layout", floats), (sampler, "pair_layout", floats)]
+
+
+# name -> (kept?, patches that switch the trick on, patches that switch it off)
+PER_ITERATION = {
+    "scatter-flat": (True, list, _row_wise_scatter),
+    "scatter-pairs": (True, list, _float_pairs),
+    "shared-exp": (True, list, lambda: _kernel_patches(shared_exp=False)),
+    "ones-dot": (False, lambda: _kernel_patches(ones_dot=True), list),
+    "grouped-logs": (False, lambda: _kernel_patches(grouped_logs=True), list),
+    "matvec": (False, _matvec_patches, list),
+    "none": (False, list, list),   # control: both loops the same; shows the noise of the method
+}
+WHOLE_RUN = {
+    "prepare": (True, """
 from w2v_engine import objective as o
 init = o.Objective.__init__
 def no_prepare(self, dataset, model, loss, batch, C, K, dim, rng, worker=True):
@@ -54,76 +149,76 @@ def no_prepare(self, dataset, model, loss, batch, C, K, dim, rng, worker=True):
                                   prefetch=worker)
     self._call = self._batched
 o.Objective.__init__ = no_prepare
-""",
-    "worker": "EXTRA_ARGS.append('--no-worker')",
-    "scatter-flat": """
-import numpy as np
-from w2v_engine import prepared as p
-def add_to(self, x, factor=1.0, scatter=None):
-    np.add.at(x, self.prepared.rows, self._values(factor))
-p.SkipgramNegGradient.add_to = add_to
-""",
-    "scatter-pairs": """
-import numpy as np
-from w2v_engine import sparse, sampler
-def floats(width, dtype):
-    return np.dtype(dtype), width
-sparse.pair_layout = sampler.pair_layout = floats
-""",
-    "factors": """
-from w2v_engine import prepared as p
-values = p.SkipgramNegGradient._values
-def unfolded(self, factor, out=None):
-    v = values(self, 1.0, out)
-    v *= factor
-    return v
-p.SkipgramNegGradient._values = unfolded
-""",
-}
-REMOVED = {
-    "matvec": """
-import numpy as np
-from w2v_engine import batched as b, prepared as p
-from q2_sigmoid import sigmoid
-def negsample_loss(v_hat, U_idx):
-    z = np.matvec(U_idx, v_hat)
-    z[:, 0] *= -1.0
-    cost = float(np.sum(np.maximum(z, 0.0)) + np.sum(np.log1p(np.exp(-np.abs(z)))))
-    delta = sigmoid(z)
-    delta[:, 0] *= -1.0
-    return cost, delta
-def negsample_grads(delta, v_hat, U_idx, grad_v=None, grad_U_values=None):
-    P, K1 = delta.shape
-    np.vecmat(delta, U_idx, out=grad_v)
-    np.multiply(delta[:, :, None], v_hat[:, None, :], out=grad_U_values.reshape(P, K1, -1))
-    return grad_v, grad_U_values
-b.negsample_loss = p.negsample_loss = negsample_loss
-b.negsample_grads = p.negsample_grads = negsample_grads
-""",
-    "fused-softplus": """
-import numpy as np
-from w2v_engine import batched as b, prepared as p
-ONES = np.ones(4096)
-def negsample_loss(v_hat, U_idx):
-    z = np.matmul(U_idx, v_hat[:, :, None])[:, :, 0]
-    z[:, 0] *= -1.0
-    M = z.shape[1]
-    e = np.copysign(z, -1.0)
-    np.exp(e, out=e)                                   # exp(-|z|)
-    q = e + 1.0
-    log_q = np.log(q.reshape(M, -1).prod(axis=0))      # one log per M factors
-    step = np.sign(z)
-    np.maximum(step, 0.0, out=step)
-    cost = float(z.reshape(-1).dot(step.reshape(-1)) + log_q.dot(ONES[:log_q.shape[0]]))
-    np.maximum(e, step, out=e)
-    e /= q                                             # sigmoid(z)
-    e[:, 0] *= -1.0
-    return cost, e
-b.negsample_loss = p.negsample_loss = negsample_loss
-""",
+"""),
+    "worker": (True, "EXTRA_ARGS.append('--no-worker')"),
 }
 
-# Runs the default training in this tree after `setup`; prints the training time as JSON.
+
+@contextlib.contextmanager
+def patched(patches):
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
+    for obj, name, value in patches:
+        setattr(obj, name, value)
+    try:
+        yield
+    finally:
+        for obj, name, value in reversed(saved):
+            setattr(obj, name, value)
+
+
+# ---- per-iteration tricks: the same minibatches again and again, alternating on and off -------
+
+def captured_minibatches(dataset, patches, n, seed=31415):
+    """The first `n` prepared minibatches of the default run, made under `patches` (a layout
+    switch acts when the indices are made), copied out of the sampler's chunks."""
+    import q3_run
+    from w2v_engine import Objective
+    from w2v_engine.prepared import SkipgramPrepared
+    with patched(patches):
+        f = Objective(dataset, "skipgram", "negsample", q3_run.BATCH, q3_run.CONTEXT,
+                      q3_run.NEGATIVES, q3_run.DIM, np.random.default_rng(seed), worker=False)
+        batches = []
+        for _ in range(n):
+            b = f.sampler.next_prepared()
+            batches.append(SkipgramPrepared(b.rows.copy(), b.flat.copy(), b.n_pairs))
+        f.close()
+    return batches
+
+
+def per_iteration_saving(dataset, on, off, block, blocks, seed=31415):
+    """Seconds per iteration the trick saves.
+
+    The same `block` minibatches of the default run are trained on again and again, each
+    time from the same vectors in the same array, with the trick (on) and without (off),
+    alternating and swapping which goes first; a variant's time is its fastest pass of
+    the `blocks` (the least disturbed by the machine's other work).
+    """
+    import q3_run
+    from w2v_engine.prepared import skipgram_negsample_fast
+    from w2v_engine.sparse import RowScatter
+    runs = {}
+    for state, patches in ((True, on), (False, off)):
+        p = patches()
+        runs[state] = (p, captured_minibatches(dataset, p, block, seed), RowScatter())
+    np.random.seed(seed)
+    x0 = q3_run.initial_vectors(len(dataset.tokens()), q3_run.DIM)
+    x = x0.copy()                              # one array for both: the same memory, same cache
+    best = {True: np.inf, False: np.inf}
+    for b in range(blocks):
+        for state in ((True, False) if b % 2 == 0 else (False, True)):
+            p, batches, scatter = runs[state]
+            x[...] = x0
+            with patched(p):
+                t = time.perf_counter()
+                for prepared in batches:
+                    _, grad = skipgram_negsample_fast(x, prepared, 1.0 / q3_run.BATCH, scatter)
+                    grad.add_to(x, -STEP)
+                best[state] = min(best[state], time.perf_counter() - t)
+    return (best[False] - best[True]) / block
+
+
+# ---- whole-run tricks: fresh processes -----------------------------------------------------------
+
 _ONE_RUN = """
 import contextlib, io, json, os, sys, tempfile
 sys.path.insert(0, {root!r})
@@ -136,11 +231,12 @@ with tempfile.TemporaryDirectory() as ck:
                              + EXTRA_ARGS)
     with contextlib.redirect_stdout(io.StringIO()):
         r = q3_run.train(args)
-print(json.dumps({{"train_time": r["train_time"], "expcost": r["expcost"]}}))
+print(json.dumps({{"train_time": r["train_time"]}}))
 """
 
 
-def one_run(setup):
+def one_run(setup=""):
+    """Training time (s) of a default q3_run.py run in a fresh process, after `setup`."""
     code = _ONE_RUN.format(root=ROOT, setup=setup)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
@@ -148,40 +244,65 @@ def one_run(setup):
     return json.loads(out.stdout.strip().splitlines()[-1])["train_time"]
 
 
-def measure(name, setup, pairs, kept):
-    """Median training time with the trick and without it, runs alternating."""
-    with_trick, without = [], []
+def whole_run_times(setup, pairs):
+    """Median training time with the trick (the code as it is) and without (`setup`)."""
+    on, off = [], []
     for i in range(pairs):
-        order = ((True, False) if i % 2 == 0 else (False, True))
-        for on in order:
-            # a kept trick is on in the code as it is; a removed one is on with its setup
-            code = ("" if on else setup) if kept else (setup if on else "")
-            (with_trick if on else without).append(one_run(code))
-    on, off = statistics.median(with_trick), statistics.median(without)
-    return on, off, 1 - on / off
+        for state in ((True, False) if i % 2 == 0 else (False, True)):
+            (on if state else off).append(one_run("" if state else setup))
+    return statistics.median(on), statistics.median(off)
 
 
 def main(argv=None):
+    names = [*WHOLE_RUN, *PER_ITERATION]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("tricks", nargs="*", help=f"which ({', '.join([*KEPT, *REMOVED])}); "
-                                                  "default: all")
-    parser.add_argument("--pairs", type=int, default=PAIRS, help="runs with and without each")
-    parser.add_argument("--only-removed", action="store_true", help="only the dropped tricks")
+    parser.add_argument("tricks", nargs="*", help=f"which ({', '.join(names)}); default: all")
+    parser.add_argument("--pairs", type=int, default=PAIRS,
+                        help="whole-run tricks: default runs with and without each")
+    parser.add_argument("--block", type=int, default=BLOCK,
+                        help="per-iteration tricks: minibatches per pass")
+    parser.add_argument("--blocks", type=int, default=BLOCKS,
+                        help="per-iteration tricks: passes with and without each")
     args = parser.parse_args(argv)
-    names = args.tricks or ([*REMOVED] if args.only_removed else [*KEPT, *REMOVED])
-    unknown = [n for n in names if n not in KEPT and n not in REMOVED]
+    unknown = [n for n in args.tricks if n not in names]
     if unknown:
-        parser.error(f"unknown trick(s) {', '.join(unknown)}; choose from "
-                     f"{', '.join([*KEPT, *REMOVED])}")
-    print(f"default q3_run.py training, median of {args.pairs} runs with and without each trick")
-    print(f"{'trick':<16} {'status':<8} {'with':>8} {'without':>8} {'saves':>7}")
+        parser.error(f"unknown trick(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+    chosen = args.tricks or names
+
+    run_times, rows = [], []
+    for name in [n for n in chosen if n in WHOLE_RUN]:
+        kept, setup = WHOLE_RUN[name]
+        on, off = whole_run_times(setup, args.pairs)
+        run_times.append(on)
+        rows.append((name, kept, 1 - on / off, f"whole run: {on:.2f} s with, {off:.2f} s without "
+                                               f"(median of {args.pairs})"))
+        print(f"  {rows[-1][0]}: {rows[-1][3]}", flush=True)
+    per_iteration = [n for n in chosen if n in PER_ITERATION]
+    if per_iteration:
+        if not run_times:
+            run_times = [one_run() for _ in range(3)]
+        run_time = statistics.median(run_times)
+        print(f"  default run: {run_time:.2f} s of training ({run_time / RUN_ITERATIONS * 1e6:.0f} "
+              f"us per iteration)", flush=True)
+        from utils.treebank import StanfordSentiment
+        with contextlib.redirect_stdout(io.StringIO()):
+            dataset = StanfordSentiment()
+            dataset.tokens()
+        for name in per_iteration:
+            kept, on, off = PER_ITERATION[name]
+            saved = per_iteration_saving(dataset, on, off, args.block, args.blocks)
+            total = saved * RUN_ITERATIONS
+            rows.append((name, kept, total / (run_time + total),   # as 1 - on / off
+                         f"{saved * 1e6:+.1f} us per iteration (fastest of {args.blocks} passes "
+                         f"over {args.block} minibatches)"))
+            print(f"  {rows[-1][0]}: {rows[-1][3]}", flush=True)
+
+    print(f"\n{'trick':<14} {'status':<8} {'saves':>7}  measured as")
     failed = []
-    for name in names:
-        kept = name in KEPT
-        on, off, share = measure(name, (KEPT if kept else REMOVED)[name], args.pairs, kept)
-        status = "kept" if kept else "removed"
-        print(f"{name:<16} {status:<8} {on:7.2f}s {off:7.2f}s {share:7.1%}", flush=True)
-        if kept != (share >= KEEP_SHARE):
+    for name, kept, share, how in rows:
+        status = "control" if name == "none" else "kept" if kept else "removed"
+        print(f"{name:<14} {status:<8} {share:7.1%}  {how}")
+        if name != "none" and kept != (share >= KEEP_SHARE):
             failed.append(name)
     if failed:
         print(f"bench_tricks: against the {KEEP_SHARE:.0%} rule: {', '.join(failed)}",
