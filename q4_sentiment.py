@@ -25,6 +25,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 
 if __name__ == "__main__":
     # The matrices here are small ((8539, 50) @ (50, 5)): BLAS threads only add synchronisation.
@@ -35,7 +36,7 @@ if __name__ == "__main__":
 import numpy as np  # noqa: E402
 
 from utils import cli  # noqa: E402
-from utils.cli import DEBUG_ENV, UsageError, writable_folder  # noqa: E402
+from utils.cli import DEBUG_ENV, UsageError, one_line_warning, writable_folder  # noqa: E402
 from utils.checkpoint import DEFAULT_CHECKPOINT_DIR  # noqa: E402  (q3_run.py's --checkpoint-dir default)
 from utils.glove import read_word_vectors  # noqa: E402
 from utils.lbfgs import REL_TOL  # noqa: E402
@@ -95,8 +96,12 @@ def your_vectors(tokens, checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
     iteration : int
         The checkpoint's iteration.
     """
-    from utils.checkpoint import load_saved_params
+    from utils.checkpoint import list_checkpoints, load_saved_params
     iteration, params, state = load_saved_params(checkpoint_dir)
+    if params is None and list_checkpoints(checkpoint_dir):
+        raise SetupError(f"none of the {len(list_checkpoints(checkpoint_dir))} checkpoints in "
+                         f"{checkpoint_dir}/ is usable (see the warnings above); train again "
+                         "with `python q3_run.py --fresh`")
     if params is None:
         raise SetupError(f"no word-vector checkpoint in {checkpoint_dir}/; "
                          "train the vectors first with `python q3_run.py`")
@@ -337,7 +342,6 @@ def _load_dataset():
 
 def _splits(dataset):
     """{split: [(words, class)]}; the loader's warnings (unlabelled sentences) as one line each."""
-    import warnings
     from utils.treebank import DatasetFormatError
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -365,6 +369,7 @@ def _featurise(splits, tokens, vectors):
 
 def main(argv=None):
     args = parse_args(argv)
+    warnings.showwarning = one_line_warning         # a skipped checkpoint: one line, no source
     writable_folder(args.out_dir, "--out-dir")      # before the work, not after it
     # Check the vector source before the (slower) SST load, so a missing file fails at once.
     if args.vectors and not os.path.isfile(args.vectors):

@@ -6,14 +6,17 @@ message (``<script>: error: ...`` naming the argument, file or line, and the fix
 traceback is printed, and, where there is something to lose, that it is intact.
 """
 import os
+import shutil
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
 from conftest import SST_TINY_DIR, require_data
 from utils.glove import DEFAULT_GLOVE_PATH
+from utils.treebank import DEFAULT_SST_PATH
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--data", SST_TINY_DIR, "--iterations", "20", "--save-every", "10", "--no-worker"]
@@ -89,6 +92,53 @@ def test_q3_debug_shows_the_traceback(tmp_path):
     assert proc.returncode == 1 and "Traceback" in proc.stderr
     proc = command("q3_run.py", *args, cwd=tmp_path, env={"CS224N_DEBUG": "1"})
     assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+def test_q3_second_run_on_a_checkpoint_folder_is_refused_and_the_first_keeps_its_files(tmp_path):
+    # the issue's case 2: two runs (different --dim) on one folder used to both exit 0
+    require_data(DEFAULT_SST_PATH, "SST data")
+    common = ["--iterations", "20000", "--save-every", "2000", "--no-plot", "--checkpoint-dir",
+              "C2"]
+    first = subprocess.Popen([sys.executable, os.path.join(ROOT, "q3_run.py"), *common,
+                              "--vectors-out", "a.txt"], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60     # the first run holds the lock once it has its folder
+        while not (tmp_path / "C2" / ".lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        second = command("q3_run.py", *common, "--dim", "20", "--vectors-out", "b.txt",
+                         cwd=tmp_path)
+        out, err = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert_refused(second, "q3_run.py", "the checkpoint folder C2 is in use by another run",
+                   "--checkpoint-dir")
+    assert first.returncode == 0, out + err
+    assert not (tmp_path / "b.txt").exists()
+    with np.load(tmp_path / "C2" / "saved_params_20000.npz") as z:
+        assert z["params"].shape[1] == 10                       # the first run's vectors, 10-d
+    kept = sorted(n for n in os.listdir(tmp_path / "C2") if n.startswith("saved_params_"))
+    assert kept == [f"saved_params_{i}.npz" for i in (16000, 18000, 20000)]   # --keep 3
+
+
+def test_q3_keep_must_be_positive(tmp_path):
+    proc = command("q3_run.py", *TINY, "--keep", "0", cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "--keep must be at least 1, got 0", status=2)
+
+
+def test_q3_truncated_sentences_file_is_blamed(tmp_path):
+    # the issue's case 3: a datasetSentences.txt cut at 600,000 bytes used to train on 5,312
+    require_data(DEFAULT_SST_PATH, "SST data")
+    shutil.copytree(DEFAULT_SST_PATH, tmp_path / "t")
+    with open(os.path.join(DEFAULT_SST_PATH, "datasetSentences.txt"), "rb") as f:
+        (tmp_path / "t" / "datasetSentences.txt").write_bytes(f.read(600000))
+    proc = command("q3_run.py", "--data", tmp_path / "t", "--iterations", "20",
+                   "--checkpoint-dir", "ck", "--no-plot", cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "datasetSentences.txt:5313:", "cut short")
+    assert "datasetSplit.txt" not in proc.stderr
+    assert not (tmp_path / "q3_word_vectors.txt").exists()
 
 
 # ---- q4_sentiment.py: vector files and output folder ---------------------------------------------

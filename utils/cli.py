@@ -30,6 +30,12 @@ def describe(err):
     return " ".join(text.split("\n"))           # one line, even for a multi-line message
 
 
+def one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """A ``warnings.showwarning`` for the scripts: ``warning: <message>``, without the source line
+    that Python's default shows (a skipped checkpoint, a sentence without a label)."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
+
+
 def debug_requested(argv):
     return "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
