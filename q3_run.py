@@ -59,8 +59,11 @@ from q3_sgd import (ANNEAL_EVERY, DEFAULT_CHECKPOINT_DIR, SAVE_PARAMS_EVERY,
 from q3_word2vec import (cbow, negSamplingCostAndGradient, skipgram, softmaxCostAndGradient,
                          word2vec_sgd_wrapper)
 from utils.atomic import atomic_write
+from utils.checkpoint import DEFAULT_KEEP, checkpoint_lock
 from utils.treebank import StanfordSentiment
-from utils.cli import DEBUG_ENV, UsageError, run, writable_file, writable_folder
+from utils.cli import (DEBUG_ENV, UsageError, one_line_warning, run, writable_file,
+                       writable_folder)
+from utils.cost_curve import CostHistory, plot_cost_curve
 from utils.glove import write_word2vec_text
 from utils.neighbours import check_words, nearest_words
 from w2v_engine import Objective
@@ -82,6 +85,7 @@ COST_SANITY = 10.0       # a default run should end at or below this smoothed co
 CHECKPOINT_DIR = DEFAULT_CHECKPOINT_DIR   # "checkpoints"
 VECTORS_OUT = "q3_word_vectors.txt"
 PLOT_OUT = "q3_word_vectors.png"
+COST_PLOT_OUT = "q3_cost.png"
 
 # the words the course plots
 VISUALIZE_WORDS = ["the", "a", "an", ",", ".", "?", "!", "``", "''", "--",
@@ -135,6 +139,9 @@ def parse_args(argv=None):
                    help="folder of the saved_params_<iter>.npz checkpoints")
     g.add_argument("--save-every", type=int, default=SAVE_EVERY,
                    help="iterations between checkpoints (one is always written at the end)")
+    g.add_argument("--keep", type=int, default=DEFAULT_KEEP,
+                   help="checkpoints kept in --checkpoint-dir (the newest ones; older ones are "
+                        "deleted after each save)")
     g.add_argument("--print-every", type=int, default=PRINT_EVERY,
                    help="iterations between progress lines")
     g.add_argument("--fresh", action="store_true",
@@ -145,8 +152,11 @@ def parse_args(argv=None):
     g.add_argument("--no-worker", action="store_true",
                    help="draw the batches in the training process instead of a worker process "
                         "running ahead of it (slower; the results are the same)")
-    g.add_argument("--no-plot", action="store_true", help="do not write the plot (--plot-out)")
+    g.add_argument("--no-plot", action="store_true",
+                   help="do not write the plots (--plot-out, --cost-plot-out)")
     g.add_argument("--plot-out", default=PLOT_OUT, help="path of the 2-D plot of 25 words")
+    g.add_argument("--cost-plot-out", default=COST_PLOT_OUT,
+                   help="path of the plot of the cost against the iteration")
     g.add_argument("--vectors-out", default=VECTORS_OUT,
                    help="word2vec text file of the input + output vectors")
     g.add_argument("--neighbours", nargs="*", metavar="WORD", default=NEIGHBOUR_WORDS,
@@ -159,7 +169,7 @@ def parse_args(argv=None):
                    help=f"show the Python traceback of an error (or set {DEBUG_ENV}=1)")
     args = p.parse_args(argv)
     for name in ("iterations", "dim", "context", "negatives", "batch", "save_every",
-                 "print_every"):
+                 "print_every", "keep"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if not args.step > 0:
@@ -174,6 +184,7 @@ def check_outputs(args):
     writable_file(args.vectors_out, "--vectors-out")
     if not args.no_plot:
         writable_file(args.plot_out, "--plot-out")
+        writable_file(args.cost_plot_out, "--cost-plot-out")
     writable_folder(args.checkpoint_dir, "--checkpoint-dir")     # created last: nothing else is
 
 
@@ -303,13 +314,16 @@ def train(args):
           f"training {args.model} / {args.loss}, dim {args.dim}, "
           f"{'classic per-window' if args.classic else 'batched sparse'} path", flush=True)
 
+    history = CostHistory(f, args.iterations)        # every cost, saved in the checkpoints
+    f, generators = history, generators + [history]
     start_iter = load_saved_params_quiet(args.checkpoint_dir) if not args.fresh else 0
     t0, cpu0 = time.perf_counter(), time.process_time()
     try:
         wordVectors = sgd(f, wordVectors, args.step, args.iterations, None, True,
                           args.print_every, checkpoint_dir=args.checkpoint_dir,
                           save_every=args.save_every, smooth_every=SMOOTH_EVERY, config=config,
-                          generators=generators, progress=print_speed_progress, fresh=args.fresh)
+                          generators=generators, progress=print_speed_progress, fresh=args.fresh,
+                          keep=args.keep)
     finally:
         if objective is not None:
             objective.close()                      # stops and reaps the worker process
@@ -321,7 +335,7 @@ def train(args):
     return {"startup": startup, "train_time": train_time, "train_cpu": train_cpu,
             "start_iteration": start_iter,
             "iterations": args.iterations, "expcost": state["expcost"],
-            "wordVectors": wordVectors, "tokens": tokens, "V": V}
+            "wordVectors": wordVectors, "tokens": tokens, "V": V, "costs": history.costs}
 
 
 def load_saved_params_quiet(checkpoint_dir):
@@ -339,8 +353,10 @@ def main(argv=None):
     """
     args = parse_args(argv)
     check_outputs(args)
+    warnings.showwarning = one_line_warning
     try:
-        result = train(args)
+        with checkpoint_lock(args.checkpoint_dir):     # one run per folder; freed even by kill -9
+            result = train(args)
     except CheckpointConfigError as err:
         err.exit_status = 2
         raise
@@ -384,7 +400,9 @@ def main(argv=None):
     print(f"wrote {args.vectors_out} ({W} x {summed.shape[1]}, word2vec text format)")
     if not args.no_plot:
         plot_word_vectors(args.plot_out, result["tokens"], summed)
-        print(f"wrote {args.plot_out}")
+        plot_cost_curve(args.cost_plot_out, result["costs"][:result["iterations"]],
+                        SMOOTH_EVERY, ANNEAL_EVERY)
+        print(f"wrote {args.plot_out} and {args.cost_plot_out}")
     if args.neighbours:
         print(f"nearest words (cosine similarity of the input + output vectors, "
               f"{summed.shape[1]}-d):")

@@ -1,4 +1,5 @@
 """q3_run.py: exact resume after SIGKILL, refusal of a mismatched checkpoint, output files."""
+import base64
 import os
 import random
 import signal
@@ -15,9 +16,22 @@ from q3_sgd import load_saved_params
 from w2v_engine.prefetch import worker_supported
 from w2v_engine.sampler import SAMPLE_CHUNK
 from w2v_helpers import child_pids, gone
+from utils.cost_curve import smoothed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "q3_run.py")
+
+
+def saved_costs(state):
+    """The per-iteration costs a checkpoint holds (its CostHistory state)."""
+    (history,) = [g for g in state["generators"] if g["kind"] == "CostHistory"]
+    return np.frombuffer(base64.b64decode(history["state"]["costs"]), dtype=np.float64)
+
+
+def checkpoint_files(folder):
+    """The checkpoint files in `folder`, sorted (not its .lock file); [] if it does not exist."""
+    return sorted(n for n in os.listdir(folder) if n.startswith("saved_params_")) \
+        if os.path.isdir(folder) else []
 
 
 def run_script(args, cwd, timeout=120):
@@ -70,12 +84,13 @@ def test_bad_argument_is_refused(capsys):
 def test_smoke_run_writes_png_vectors_and_final_checkpoint(sst, tmp_path):
     out = run_script(["--data", sst.path, "--iterations", "300", "--save-every", "100",
                       "--print-every", "100", "--checkpoint-dir", "ck", "--vectors-out", "v.txt",
-                      "--plot-out", "words.png"], cwd=tmp_path)
+                      "--plot-out", "words.png", "--cost-plot-out", "cost.png"], cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "iter 300/300" in out.stdout and "it/s" in out.stdout and "ETA" in out.stdout
     assert "training: 300 iterations in" in out.stdout and "final smoothed cost" in out.stdout
-    png = (tmp_path / "words.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10000
+    for name in ("words.png", "cost.png"):
+        png = (tmp_path / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10000
     with open(tmp_path / "v.txt", encoding="utf-8") as fh:
         assert fh.readline() == "19539 10\n"                   # word2vec header "V D"
     file_tokens, vectors = read_word_vectors(str(tmp_path / "v.txt"))
@@ -87,8 +102,11 @@ def test_smoke_run_writes_png_vectors_and_final_checkpoint(sst, tmp_path):
     assert np.allclose(vectors, params[:19539] + params[19539:], rtol=1e-8, atol=1e-12)
     cfg = state["config"]["run"]
     assert cfg["vocab_size"] == 19539 and cfg["dim"] == 10 and cfg["model"] == "skipgram"
-    assert sorted(os.listdir(tmp_path / "ck")) == [f"saved_params_{i}.npz" for i in (100, 200, 300)]
-    assert sorted(os.listdir(tmp_path)) == ["ck", "v.txt", "words.png"]   # nothing half-written
+    assert checkpoint_files(tmp_path / "ck") == [f"saved_params_{i}.npz" for i in (100, 200, 300)]
+    assert sorted(os.listdir(tmp_path)) == ["ck", "cost.png", "v.txt", "words.png"]  # no temp
+    costs = saved_costs(state)
+    assert costs.shape == (300,) and np.isfinite(costs).all()
+    assert f"final smoothed cost {smoothed(costs, q3_run.SMOOTH_EVERY)[1][-1]:.4f}" in out.stdout
 
 
 def test_failed_sanity_check_exits_non_zero_but_keeps_the_outputs(sst, tmp_path, monkeypatch, capsys):
@@ -119,10 +137,10 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(sst, tmp_path):
                                                                    "--vectors-out", "v.txt"],
                                 cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         # wait for this run to write a new checkpoint, then kill it a random moment later
-        before = set(os.listdir(ck)) if ck.exists() else set()
+        before = set(checkpoint_files(ck))
         deadline = time.monotonic() + 60
         while proc.poll() is None and time.monotonic() < deadline:
-            if ck.exists() and set(os.listdir(ck)) - before:
+            if set(checkpoint_files(ck)) - before:
                 break
             time.sleep(0.005)
         time.sleep(rng.uniform(0, 0.15))
@@ -133,13 +151,25 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(sst, tmp_path):
         if kills == 3:
             break
     assert kills >= 2, "the run finished before it could be killed twice"
-    done = run_script(args + ["--checkpoint-dir", "ck", "--vectors-out", "v.txt"], cwd=tmp_path)
+    done = run_script([a for a in args if a != "--no-plot"]
+                      + ["--checkpoint-dir", "ck", "--vectors-out", "v.txt",
+                         "--cost-plot-out", "cost.png", "--plot-out", "words.png"], cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "resuming from" in done.stdout or kills == 0
-    it_a, a, _ = final_params(tmp_path / "ref")
-    it_b, b, _ = final_params(ck)
+    it_a, a, state_a = final_params(tmp_path / "ref")
+    it_b, b, state_b = final_params(ck)
     assert it_a == it_b == 1500 and a.shape == b.shape == (2 * 19539, 10)
     assert np.array_equal(a, b)
+    # the cost curve is continuous across the kills: every cost as in the uninterrupted run
+    costs_a, costs_b = saved_costs(state_a), saved_costs(state_b)
+    assert costs_a.shape == costs_b.shape == (1500,) and np.isfinite(costs_b).all()
+    assert np.array_equal(costs_a, costs_b)
+    ref_plot = run_script([a for a in args if a != "--no-plot"]
+                          + ["--checkpoint-dir", "ref", "--vectors-out", "ref.txt",
+                             "--cost-plot-out", "ref_cost.png", "--plot-out", "ref_words.png"],
+                          cwd=tmp_path)
+    assert "already complete" in ref_plot.stdout               # the plot without training again
+    assert (tmp_path / "cost.png").read_bytes() == (tmp_path / "ref_cost.png").read_bytes()
     assert (tmp_path / "v.txt").read_bytes() == (tmp_path / "ref.txt").read_bytes()
     assert not [n for n in os.listdir(ck) if n.endswith(".tmp")]    # no temp file left behind
 
@@ -157,7 +187,7 @@ def test_mismatched_configuration_is_refused_until_fresh(sst, tmp_path):
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     it, params, state = final_params(tmp_path / "ck")
     assert it == 300 and params.shape == (2 * 19539, 12) and state["config"]["run"]["dim"] == 12
-    assert sorted(os.listdir(tmp_path / "ck")) == [f"saved_params_{i}.npz" for i in (100, 200, 300)]
+    assert checkpoint_files(tmp_path / "ck") == [f"saved_params_{i}.npz" for i in (100, 200, 300)]
 
 
 def test_classic_path_resumes_exactly(sst, tmp_path, capsys):
