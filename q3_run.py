@@ -314,9 +314,9 @@ def train(args):
           f"training {args.model} / {args.loss}, dim {args.dim}, "
           f"{'classic per-window' if args.classic else 'batched sparse'} path", flush=True)
 
-    history = CostHistory(f, args.iterations)        # every cost, saved in the checkpoints
-    f, generators = history, generators + [history]
     start_iter = load_saved_params_quiet(args.checkpoint_dir) if not args.fresh else 0
+    history = CostHistory(f, args.iterations, start_iter)   # every cost, saved in checkpoints
+    f, generators = history, generators + [history]
     t0, cpu0 = time.perf_counter(), time.process_time()
     try:
         wordVectors = sgd(f, wordVectors, args.step, args.iterations, None, True,

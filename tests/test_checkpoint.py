@@ -270,3 +270,43 @@ def test_unreadable_checkpoint_warning_names_the_caller(tmp_path):
     with pytest.warns(CheckpointWarning) as direct:
         assert load_saved_params(str(tmp_path))[0] == 10
     assert direct[0].filename == __file__
+
+
+# ---- optional records (the cost history) -------------------------------------------------------
+
+def quadratic(x):
+    return float(np.sum(x ** 2)), 2 * x
+
+
+def test_cost_history_resumes_exactly_and_an_older_checkpoint_without_it_still_resumes(tmp_path):
+    from utils.cost_curve import CostHistory
+    x0 = np.array([1.0, -2.0])
+    full = CostHistory(quadratic, 30)
+    sgd(full, x0, 0.1, 30, None, True, 10, checkpoint_dir=str(tmp_path / "a"), save_every=10)
+    assert full.n == 30 and np.isfinite(full.costs).all()
+    # stopped at 20, resumed: the history comes back from the checkpoint, bit for bit
+    part = CostHistory(quadratic, 20)
+    sgd(part, x0, 0.1, 20, None, True, 10, checkpoint_dir=str(tmp_path / "b"), save_every=10,
+        generators=[part])
+    rest = CostHistory(quadratic, 30)
+    sgd(rest, x0, 0.1, 30, None, True, 10, checkpoint_dir=str(tmp_path / "b"), save_every=10,
+        generators=[rest])
+    assert rest.n == 30 and rest.costs.shape == (30,)
+    assert np.array_equal(rest.costs, full.costs)
+    # a checkpoint written without the history (an older run): it resumes, the costs before
+    # the resume point unknown (NaN) and the later ones recorded at their iterations
+    sgd(quadratic, x0, 0.1, 20, None, True, 10, checkpoint_dir=str(tmp_path / "c"),
+        save_every=10)
+    late = CostHistory(quadratic, 30, start=20)
+    sgd(late, x0, 0.1, 30, None, True, 10, checkpoint_dir=str(tmp_path / "c"), save_every=10,
+        generators=[late])
+    assert late.n == 30 and np.isnan(late.costs[:20]).all()
+    assert np.array_equal(late.costs[20:], full.costs[20:])
+
+
+def test_a_required_generator_missing_from_the_checkpoint_is_still_refused(tmp_path):
+    x0 = np.array([1.0])
+    sgd(quadratic, x0, 0.1, 10, None, True, 10, checkpoint_dir=str(tmp_path), save_every=10)
+    with pytest.raises(CheckpointConfigError, match="generators"):
+        sgd(quadratic, x0, 0.1, 20, None, True, 10, checkpoint_dir=str(tmp_path), save_every=10,
+            generators=[np.random.default_rng(0)])

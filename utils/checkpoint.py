@@ -495,15 +495,34 @@ def _load_newest(checkpoint_dir):
     return 0, None, None
 
 
+def _optional(gen):
+    """Whether `gen` is a record that a checkpoint may lack (``checkpoint_optional = True``,
+    e.g. the cost history): it is saved like a generator but is not part of the run's
+    configuration, so checkpoints written before it existed still resume."""
+    return getattr(gen, "checkpoint_optional", False) is True
+
+
 def restore_random_state(state, generators=()):
-    """Put Python's random, NumPy's global state and `generators` back to a checkpoint's."""
-    saved = state["generators"]
-    if len(saved) != len(generators):
-        raise CheckpointConfigError(f"checkpoint {state['path']} holds {len(saved)} generator "
-                                    f"states but {len(generators)} generators were given")
+    """Put Python's random, NumPy's global state and `generators` back to a checkpoint's.
+
+    The saved states are matched to `generators` in order; an optional one (`_optional`)
+    that the checkpoint lacks keeps its state."""
+    saved = list(state["generators"])
+    pairs = []
+    for gen in generators:
+        if saved and saved[0]["kind"] == _kind(gen):
+            pairs.append((gen, saved.pop(0)))
+        elif not _optional(gen):
+            saved = None
+            break
+    if saved is None or saved:
+        raise CheckpointConfigError(
+            f"checkpoint {state['path']} holds the states of "
+            f"{[g['kind'] for g in state['generators']]} but this run has "
+            f"{[_kind(g) for g in generators]}")
     random.setstate(state["python_random"])
     np.random.set_state(state["numpy_random"])
-    for gen, s in zip(generators, saved):
+    for gen, s in pairs:
         _set_generator_state(gen, s)
 
 
@@ -748,7 +767,8 @@ def resume(checkpoint_dir, x, step, iterations, *, anneal_every, config=None, ge
     # a JSON round trip: the dict compared on resume is exactly the one a checkpoint gives back
     run_config = json.loads(_dumps({
         "sgd": {"shape": list(x.shape), "dtype": str(x.dtype), "step": step0,
-                "anneal_every": int(anneal_every), "generators": [_kind(g) for g in generators]},
+                "anneal_every": int(anneal_every),
+                "generators": [_kind(g) for g in generators if not _optional(g)]},
         "run": config if config is not None else {},
     }))
     new_run = Start(0, x, step, None, None, run_config)

@@ -17,12 +17,17 @@ from utils.atomic import atomic_write
 class CostHistory:
     """``f(x) -> (cost, grad)`` that also records ``cost`` (the objective's, unchanged).
 
+    It is a record, not a random generator (``checkpoint_optional``): a checkpoint
+    written before the history existed still resumes, with the costs before it unknown.
+
     Parameters
     ----------
     f : callable
         The objective ``sgd`` minimises; called once per iteration.
     iterations : int
         Iterations of the whole run (the length of `costs`).
+    start : int
+        The iteration the run resumes from (a checkpoint with a history sets it again).
 
     Attributes
     ----------
@@ -32,10 +37,12 @@ class CostHistory:
         Iterations recorded (the next one is ``n + 1``).
     """
 
-    def __init__(self, f, iterations):
+    checkpoint_optional = True
+
+    def __init__(self, f, iterations, start=0):
         self.f = f
         self.costs = np.full(iterations, np.nan)
-        self.n = 0
+        self.n = start
 
     def __call__(self, x):
         cost, grad = self.f(x)
@@ -73,9 +80,11 @@ def smoothed(costs, every, keep=0.95, new=0.05):
     expcost : ndarray, shape (n // every,)
     """
     at = np.arange(every, costs.size + 1, every)                      # (m,) iterations
-    expcost = np.empty(at.size)
+    expcost = np.full(at.size, np.nan)   # NaN before the first known cost (an old checkpoint)
     value = None
     for j, c in enumerate(costs[at - 1]):      # a recurrence: m = n / every steps, at plot time
+        if value is None and np.isnan(c):
+            continue
         value = float(c) if value is None else keep * value + new * float(c)
         expcost[j] = value
     return at, expcost
@@ -104,7 +113,7 @@ def plot_cost_curve(path, costs, smooth_every, anneal_every, title="q3_run.py: t
     for k, it in enumerate(range(anneal_every, n, anneal_every)):
         ax.axvline(it, color="tab:red", linestyle="--", linewidth=1,
                    label="step halved" if k == 0 else None)
-    if expcost.size:
+    if np.isfinite(expcost).any():
         ax.annotate(f"{expcost[-1]:.4f}", (at[-1], expcost[-1]), textcoords="offset points",
                     xytext=(-40, 12))
         low, high = np.nanpercentile(costs, [0.5, 99.5])
