@@ -66,7 +66,8 @@ def read_word_vectors(path, vocabulary=None, dimensions=None):
         lookup = lambda word: word.decode("utf-8")  # noqa: E731
     else:
         lookup = {w.encode("utf-8"): w for w in vocabulary}.get
-    tokens, rows, line_of_row, D, V, n_vectors = {}, [], [], dimensions, None, 0
+    tokens, rows, line_of_row, D, V, blanks = {}, [], [], dimensions, None, 0
+    lineno = start = 1
     with open(path, "rb") as f:
         # The header is handled here, not in the loop: the loop runs 400,000 times for GloVe.
         first = f.readline().rstrip()
@@ -75,36 +76,41 @@ def read_word_vectors(path, vocabulary=None, dimensions=None):
             start = 2
         else:
             f.seek(0)
-            start = 1
-        for lineno, line in enumerate(f, start=start):
-            line = line.rstrip()
-            if not line:
-                continue
-            # Counting separators is a C-level check of every line; floats are parsed only
-            # for the lines that are kept.
-            if line.count(b" ") != D:
-                if D is None:                    # no header, no `dimensions`: this line sets D
-                    D = line.count(b" ")
-                if line.count(b" ") != D or D == 0:
-                    raise ValueError(f"{path}:{lineno}: expected a word and {D} numbers "
-                                     f"separated by single spaces, got {len(line.split())} fields")
-            n_vectors += 1
-            word, _, numbers = line.partition(b" ")
-            try:
-                # an ASCII word is valid UTF-8; only the others need the (slower) decode
-                text = lookup(word if word.isascii() else word.decode("utf-8").encode("utf-8"))
-            except UnicodeDecodeError:
-                raise ValueError(f"{path}:{lineno}: the word is not UTF-8 text; convert the file "
-                                 "to UTF-8 (e.g. with iconv)") from None
-            if text is None or text in tokens:
-                continue                                # not wanted, or a repeat: first one wins
-            try:
-                rows.append(np.array(numbers.split(b" "), dtype=np.float64))    # (D,)
-            except ValueError as err:
-                raise ValueError(f"{path}:{lineno}: not a number in the vector of "
-                                 f"{word.decode('utf-8', 'replace')!r}: {err}") from None
-            tokens[text] = len(rows) - 1
-            line_of_row.append(lineno)
+        lineno = start - 1
+        try:                                     # free until a word that is not UTF-8 raises
+            for lineno, line in enumerate(f, start=start):
+                line = line.rstrip()
+                if not line:
+                    blanks += 1
+                    continue
+                # Counting separators is a C-level check of every line; floats are parsed only
+                # for the lines that are kept.
+                if line.count(b" ") != D:
+                    if D is None:                # no header, no `dimensions`: this line sets D
+                        D = line.count(b" ")
+                    if line.count(b" ") != D or D == 0:
+                        raise ValueError(f"{path}:{lineno}: expected a word and {D} numbers "
+                                         f"separated by single spaces, got {len(line.split())} "
+                                         "fields")
+                word, _, numbers = line.partition(b" ")
+                text = lookup(word)
+                if text is None:                 # not wanted; but it must still be UTF-8 text
+                    if not word.isascii():
+                        word.decode("utf-8")
+                    continue
+                if text in tokens:
+                    continue                     # a repeat: the first one wins
+                try:
+                    rows.append(np.array(numbers.split(b" "), dtype=np.float64))    # (D,)
+                except ValueError as err:
+                    raise ValueError(f"{path}:{lineno}: not a number in the vector of "
+                                     f"{word.decode('utf-8', 'replace')!r}: {err}") from None
+                tokens[text] = len(rows) - 1
+                line_of_row.append(lineno)
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}:{lineno}: the word is not UTF-8 text; convert the file "
+                             "to UTF-8 (e.g. with iconv)") from None
+    n_vectors = lineno - start + 1 - blanks
     if n_vectors == 0:
         raise ValueError(f"{path}: no word vectors in the file; pass a file with lines "
                          "'word x1 ... xD'")
