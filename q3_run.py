@@ -212,7 +212,9 @@ def load_dataset(path=None):
     """The treebank with its subsampled sentences and sampling table built now."""
     dataset = StanfordSentiment(path) if path else StanfordSentiment()
     tokens = dataset.tokens()
-    dataset.allSentences()
+    if not dataset.allSentences():     # subsampling keeps only sentences of 2 or more words
+        raise UsageError(f"the SST folder {dataset.path} leaves no sentence of two or more words "
+                         "to train on; use the full data (bash get_datasets.sh)")
     dataset.sampleTable()
     return dataset, tokens
 

@@ -86,6 +86,13 @@ def test_q3_missing_data_folder(tmp_path):
     assert_refused(proc, "q3_run.py", "nothing not found", "get_datasets.sh")
 
 
+def test_q3_corpus_with_nothing_to_train_on(tmp_path):
+    # in the tiny fixture every word is frequent, so subsampling leaves no two-word sentence
+    proc = command("q3_run.py", *TINY, "--checkpoint-dir", "ck", "--no-plot", cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "leaves no sentence of two or more words to train on")
+    assert not [n for n in os.listdir(tmp_path / "ck") if n.startswith("saved_params_")]
+
+
 def test_q3_debug_shows_the_traceback(tmp_path):
     args = ["--data", tmp_path / "nothing", "--checkpoint-dir", "ck", "--no-plot"]
     proc = command("q3_run.py", *args, "--debug", cwd=tmp_path)
