@@ -1,1 +1,1 @@
-"""Shared helpers: the SST loader (treebank), the GloVe loader (glove) and sparse gradients."""
+"""Data and files: the SST loader (treebank), word-vector text files (glove), checkpoints, the scripts' error path (cli), and small helpers of the command lines."""
