@@ -1,1 +1,2 @@
-"""Data and files: the SST loader (treebank), word-vector text files (glove), checkpoints, the scripts' error path (cli), and small helpers of the command lines."""
+"""Data and files: the SST loader (treebank), word-vector text files (glove), checkpoints,
+the scripts' one error path (cli) and the small helpers of the command lines."""
