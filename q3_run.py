@@ -61,8 +61,7 @@ from q3_word2vec import (cbow, negSamplingCostAndGradient, skipgram, softmaxCost
 from utils.atomic import atomic_write
 from utils.checkpoint import DEFAULT_KEEP, checkpoint_lock
 from utils.treebank import StanfordSentiment
-from utils.cli import (DEBUG_ENV, UsageError, one_line_warning, run, writable_file,
-                       writable_folder)
+from utils.cli import DEBUG_ENV, UsageError, one_line_warning, run, writable_file
 from utils.cost_curve import CostHistory, plot_cost_curve
 from utils.glove import write_word2vec_text
 from utils.neighbours import check_words, nearest_words
@@ -185,7 +184,7 @@ def check_outputs(args):
     if not args.no_plot:
         writable_file(args.plot_out, "--plot-out")
         writable_file(args.cost_plot_out, "--cost-plot-out")
-    writable_folder(args.checkpoint_dir, "--checkpoint-dir")     # created last: nothing else is
+    # --checkpoint-dir: checkpoint_lock in main creates and checks it, before any training
 
 
 def make_classic_f(model, tokens, dataset, C, loss, K, batch):

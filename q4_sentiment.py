@@ -98,8 +98,9 @@ def your_vectors(tokens, checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
     """
     from utils.checkpoint import list_checkpoints, load_saved_params
     iteration, params, state = load_saved_params(checkpoint_dir)
-    if params is None and list_checkpoints(checkpoint_dir):
-        raise SetupError(f"none of the {len(list_checkpoints(checkpoint_dir))} checkpoints in "
+    unusable = list_checkpoints(checkpoint_dir) if params is None else []
+    if unusable:
+        raise SetupError(f"none of the {len(unusable)} checkpoints in "
                          f"{checkpoint_dir}/ is usable (see the warnings above); train again "
                          "with `python q3_run.py --fresh`")
     if params is None:

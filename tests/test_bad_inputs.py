@@ -54,7 +54,8 @@ def test_q3_checkpoint_dir_under_a_file_fails_at_once(tmp_path):
     (tmp_path / "afile").write_text("x")
     proc = command("q3_run.py", *TINY, "--checkpoint-dir", tmp_path / "afile" / "ck",
                    "--no-plot", cwd=tmp_path)
-    assert_refused(proc, "q3_run.py", "--checkpoint-dir", "cannot create the folder")
+    assert_refused(proc, "q3_run.py", "cannot use", "afile/ck as the checkpoint folder (Not a "
+                   "directory", "choose another --checkpoint-dir")
     assert "iter" not in proc.stdout                        # no training happened
     assert (tmp_path / "afile").read_text() == "x"
 
@@ -62,7 +63,8 @@ def test_q3_checkpoint_dir_under_a_file_fails_at_once(tmp_path):
 def test_q3_checkpoint_dir_that_is_a_file(tmp_path):
     (tmp_path / "ck").write_text("x")
     proc = command("q3_run.py", *TINY, "--checkpoint-dir", "ck", "--no-plot", cwd=tmp_path)
-    assert_refused(proc, "q3_run.py", "--checkpoint-dir ck: is a file, not a folder")
+    assert_refused(proc, "q3_run.py", "cannot use ck as the checkpoint folder (a file of that "
+                   "name is in the way); choose another --checkpoint-dir")
 
 
 @pytest.mark.parametrize("option", ["--vectors-out", "--plot-out"])
