@@ -1,20 +1,25 @@
 """What each speed trick of the training engine buys in the default 40,000-iteration run.
 
-    python bench/bench_tricks.py                 # every trick: about 3 minutes
-    python bench/bench_tricks.py shared-exp scatter-pairs --blocks 40
+    python bench/bench_tricks.py                 # every trick: about 4 minutes
+    python bench/bench_tricks.py sign-mask einsum-outer none --iterations 40000
 
 The engine keeps a trick only if it saves at least KEEP_SHARE (3 %) of the
 default ``python q3_run.py`` run (bench/README.md lists the measured gains).
 Whole runs on this shared machine vary by ±10 % from one to the next, more
 than most tricks save, so each trick is measured where it acts:
 
-* **per-iteration tricks** (the loss kernel, the gradient, the scatter): the
-  first ``--block`` minibatches of the default run are trained on, from the
-  same vectors each pass, with the trick ("on") and without ("off"), passes
-  alternating (A B B A ...) ``--blocks`` times each; a variant's time is its
-  fastest pass, the one least disturbed by other work on the machine. The
-  trick saves the difference per iteration; its share is that time x 40,000
-  over the default run's time without it;
+* **per-iteration tricks** (the loss kernel, the gradient, the scatter): two
+  copies of the default run's vectors are trained side by side in one process,
+  one with the trick ("on"), one without ("off"), on the default run's
+  minibatches as they come, a chunk of 50 iterations at a time, alternating
+  which goes first (A B, B A, ...), for ``--iterations`` iterations. Both meet
+  the same fresh minibatches and the same state of the machine, as in a real
+  run; a variant's time is its total. The trick saves the difference per
+  iteration; its share is that time x 40,000 over the default run's time
+  without it. The last column says whether both copies end bit-identical.
+  (Replaying the same few hundred minibatches again and again, the method used
+  before, keeps their rows in the CPU's caches and misjudged the kernel's tricks:
+  bench/README.md.)
 * **whole-run tricks** (chunked preparation, the worker process), which change
   how the minibatches are made: the default run in fresh processes with and
   without, alternating, ``--pairs`` of each; share ``1 - median(on) / median(off)``.
@@ -29,19 +34,24 @@ Kept tricks (switched off here by replacing the function that does it):
 * ``scatter-pairs``: pairs of floats added as one complex number in that scatter (off: floats);
 * ``shared-exp``:   the cost and the sigmoid of the kernel from one ``exp(-|z|)`` (off: the
                     cost's own exp, then ``q2_sigmoid.sigmoid``);
+* ``sign-mask``:    in the kernel, -|z| as ``np.copysign(z, -1)`` and the mask [z > 0] (from
+                    ``np.sign``) serving both the cost's sum of max(z, 0), as a dot product,
+                    and the sigmoid's numerator max(e, [z > 0]) (off: ``np.abs`` then negation,
+                    ``np.sum(np.maximum(z, 0))`` and ``np.where(z >= 0, 1, e)``);
+* ``einsum-outer``: the (P, K+1, D) outer products delta_pj v_p of the gradient by
+                    ``np.einsum`` (off: a broadcast ``np.multiply``).
 
 Tricks the engine had before and dropped (switched on here by putting their code back):
 
 * ``ones-dot``:     sums as dot products with a cached vector of ones instead of ``np.sum``;
 * ``grouped-logs``: the log taken of products of K+1 factors (one log call per K+1 terms);
-* ``matvec``:       ``np.matvec`` / ``np.vecmat`` gufuncs instead of ``np.matmul`` (numpy >= 2.2).
+* ``matvec``:       ``np.matvec`` / ``np.vecmat`` gufuncs instead of ``np.matmul`` (numpy >= 2.2);
+* ``cached-signs``: the scores and the sigmoids multiplied by a cached (P, K+1) matrix of
+                    rows [-1, 1, ..., 1] instead of negating column 0 in place.
 
-(``cached signs``, a cached read-only (P, K+1) matrix of [-1, 1, ..., 1] that the scores
-were multiplied by, has no equivalent any more: the kernel negates column 0 in place.)
-
-``none`` is a control: both loops the same, so what it "saves" is the noise of the
-method on the machine at that moment; a result is worth reading only if it is
-well clear of that.
+``none`` is a control: both copies trained by the same code, so what it "saves" is the
+noise of the method on the machine at that moment; a result is worth reading only if
+it is well clear of that.
 """
 import argparse
 import contextlib
@@ -60,38 +70,77 @@ sys.path.insert(0, ROOT)
 
 KEEP_SHARE = 0.03        # a trick must save this share of the default run
 RUN_ITERATIONS = 40000   # the default run
-BLOCK, BLOCKS = 300, 30  # per-iteration tricks: minibatches per pass, passes of each (on, off)
+ITERATIONS = 20000       # per-iteration tricks: iterations trained by each copy
 PAIRS = 5                # whole-run tricks: runs with and without
 STEP = 0.3               # q3_run's step (the updates are real SGD updates)
 
 
 # ---- the variants: each returns the patches [(object, attribute, value)] that make it ----------
 
-def _kernel(ones_dot=False, grouped_logs=False, shared_exp=True, matvec=False):
-    """A negative-sampling kernel (batched.negsample_loss) with the given tricks on or off."""
+def _kernel(ones_dot=False, grouped_logs=False, shared_exp=True, matvec=False, sign_mask=True,
+            cached_signs=False):
+    """A negative-sampling kernel (batched.negsample_loss) with the given tricks on or off; the
+    defaults are the engine's own (`check_kernel_builder` makes sure)."""
     from q2_sigmoid import sigmoid
     ones = np.ones(1 << 16)
+    signs = {}
 
     def total(a):
         a = a.reshape(-1)
         return a.dot(ones[:a.size]) if ones_dot else np.sum(a)
 
+    def negate_target(a):
+        if cached_signs:
+            P, K1 = a.shape
+            if signs.get(K1) is None or signs[K1].shape[0] < P:
+                signs[K1] = np.ones((max(P, 1024), K1))
+                signs[K1][:, 0] = -1.0
+            np.multiply(a, signs[K1][:P], out=a)
+        else:
+            a[:, 0] *= -1.0
+
     def negsample_loss(v_hat, U_idx):
         if matvec:
             z = np.matvec(U_idx, v_hat)
         else:
-            z = np.matmul(U_idx, v_hat[:, :, None])[:, :, 0]
-        z[:, 0] *= -1.0
-        e = np.exp(-np.abs(z))
+            z = np.matmul(U_idx, v_hat[:, :, None]).reshape(U_idx.shape[:2])
+        negate_target(z)
+        if sign_mask:
+            e = np.copysign(z, -1.0)
+            np.exp(e, out=e)
+            pos = np.sign(z)
+            np.maximum(pos, 0.0, out=pos)
+            positive_part = z.reshape(-1).dot(pos.reshape(-1))
+        else:
+            e = np.exp(-np.abs(z))
+            positive_part = total(np.maximum(z, 0.0))
+        q = e + 1.0
         if grouped_logs:   # any grouping: only the total of the logs is needed
-            log_terms = np.log((1.0 + e).reshape(z.shape[1], -1).prod(axis=0))
+            log_terms = np.log(q.reshape(z.shape[1], -1).prod(axis=0))
         else:
             log_terms = np.log1p(e if shared_exp else np.exp(-np.abs(z)))
-        cost = float(total(np.maximum(z, 0.0)) + total(log_terms))
-        delta = np.where(z >= 0, 1.0, e) / (1.0 + e) if shared_exp else sigmoid(z)
-        delta[:, 0] *= -1.0
+        cost = float(positive_part + total(log_terms))
+        if not shared_exp:
+            delta = sigmoid(z)
+        elif sign_mask:
+            delta = np.maximum(e, pos, out=e)
+            delta /= q
+        else:
+            delta = np.where(z >= 0, 1.0, e) / q
+        negate_target(delta)
         return cost, delta
     return negsample_loss
+
+
+def check_kernel_builder():
+    """The builder's default kernel must be the engine's, bit for bit (else the table lies)."""
+    from w2v_engine.batched import negsample_loss
+    rng = np.random.default_rng(5)
+    v_hat, U_idx = rng.standard_normal((40, 10)), rng.standard_normal((40, 11, 10))
+    ours, theirs = _kernel()(v_hat, U_idx), negsample_loss(v_hat, U_idx)
+    if not (ours[0] == theirs[0] and np.array_equal(ours[1], theirs[1])):
+        sys.exit("bench_tricks: the kernel builder no longer matches batched.negsample_loss; "
+                 "update _kernel")
 
 
 def _kernel_patches(**tricks):
@@ -100,16 +149,23 @@ def _kernel_patches(**tricks):
     return [(batched, "negsample_loss", f), (prepared, "negsample_loss", f)]
 
 
-def _matvec_patches():
+def _grads_patches(matvec=False, einsum=True):
     from w2v_engine import batched, prepared
 
     def negsample_grads(delta, v_hat, U_idx, grad_v=None, grad_U_values=None):
         P, K1 = delta.shape
-        np.vecmat(delta, U_idx, out=grad_v)
-        np.multiply(delta[:, :, None], v_hat[:, None, :], out=grad_U_values.reshape(P, K1, -1))
+        out = grad_U_values.reshape(P, K1, -1)
+        if matvec:
+            np.vecmat(delta, U_idx, out=grad_v)
+        else:
+            np.matmul(delta[:, None, :], U_idx, out=grad_v[:, None, :])
+        if einsum:
+            np.einsum("pj,pd->pjd", delta, v_hat, out=out)
+        else:
+            np.multiply(delta[:, :, None], v_hat[:, None, :], out=out)
         return grad_v, grad_U_values
-    return _kernel_patches(matvec=True) + [(batched, "negsample_grads", negsample_grads),
-                                           (prepared, "negsample_grads", negsample_grads)]
+    return [(batched, "negsample_grads", negsample_grads),
+            (prepared, "negsample_grads", negsample_grads)]
 
 
 def _row_wise_scatter():
@@ -133,9 +189,12 @@ PER_ITERATION = {
     "scatter-flat": (True, list, _row_wise_scatter),
     "scatter-pairs": (True, list, _float_pairs),
     "shared-exp": (True, list, lambda: _kernel_patches(shared_exp=False)),
+    "sign-mask": (True, list, lambda: _kernel_patches(sign_mask=False)),
+    "einsum-outer": (True, list, lambda: _grads_patches(einsum=False)),
     "ones-dot": (False, lambda: _kernel_patches(ones_dot=True), list),
     "grouped-logs": (False, lambda: _kernel_patches(grouped_logs=True), list),
-    "matvec": (False, _matvec_patches, list),
+    "matvec": (False, lambda: _kernel_patches(matvec=True) + _grads_patches(matvec=True), list),
+    "cached-signs": (False, lambda: _kernel_patches(cached_signs=True), list),
     "none": (False, list, list),   # control: both loops the same; shows the noise of the method
 }
 WHOLE_RUN = {
@@ -166,55 +225,47 @@ def patched(patches):
             setattr(obj, name, value)
 
 
-# ---- per-iteration tricks: the same minibatches again and again, alternating on and off -------
+# ---- per-iteration tricks: two copies trained side by side on the live minibatches ---------
 
-def captured_minibatches(dataset, patches, n, seed=31415):
-    """The first `n` prepared minibatches of the default run, made under `patches` (a layout
-    switch acts when the indices are made), copied out of the sampler's chunks."""
-    import q3_run
-    from w2v_engine import Objective
-    from w2v_engine.prepared import SkipgramPrepared
-    with patched(patches):
-        f = Objective(dataset, "skipgram", "negsample", q3_run.BATCH, q3_run.CONTEXT,
-                      q3_run.NEGATIVES, q3_run.DIM, np.random.default_rng(seed), worker=False)
-        batches = []
-        for _ in range(n):
-            b = f.sampler.next_prepared()
-            batches.append(SkipgramPrepared(b.rows.copy(), b.flat.copy(), b.n_pairs))
-        f.close()
-    return batches
+def per_iteration_saving(dataset, on, off, iterations, seed=31415):
+    """Seconds per iteration the trick saves, and whether both copies end bit-identical.
 
-
-def per_iteration_saving(dataset, on, off, block, blocks, seed=31415):
-    """Seconds per iteration the trick saves.
-
-    The same `block` minibatches of the default run are trained on again and again, each
-    time from the same vectors in the same array, with the trick (on) and without (off),
-    alternating and swapping which goes first; a variant's time is its fastest pass of
-    the `blocks` (the least disturbed by the machine's other work).
+    Each variant has its own sampler (made under its patches: a layout switch acts when the
+    indices are made; no worker, its drawing is not timed) from the same seed, so both
+    see the default run's minibatches. Chunk by chunk, each copy of the vectors is trained
+    on the chunk's minibatches under its own patches, the order alternating.
     """
     import q3_run
+    from w2v_engine import Objective
     from w2v_engine.prepared import skipgram_negsample_fast
     from w2v_engine.sparse import RowScatter
+    np.random.seed(seed)
+    x0 = q3_run.initial_vectors(len(dataset.tokens()), q3_run.DIM)
     runs = {}
     for state, patches in ((True, on), (False, off)):
         p = patches()
-        runs[state] = (p, captured_minibatches(dataset, p, block, seed), RowScatter())
-    np.random.seed(seed)
-    x0 = q3_run.initial_vectors(len(dataset.tokens()), q3_run.DIM)
-    x = x0.copy()                              # one array for both: the same memory, same cache
-    best = {True: np.inf, False: np.inf}
-    for b in range(blocks):
-        for state in ((True, False) if b % 2 == 0 else (False, True)):
-            p, batches, scatter = runs[state]
-            x[...] = x0
+        with patched(p):
+            objective = Objective(dataset, "skipgram", "negsample", q3_run.BATCH, q3_run.CONTEXT,
+                                  q3_run.NEGATIVES, q3_run.DIM, np.random.default_rng(seed),
+                                  worker=False)
+        runs[state] = (p, objective, RowScatter(), x0.copy())
+    chunk = runs[True][1].chunk
+    spent = {True: 0.0, False: 0.0}
+    chunks = max(1, iterations // chunk)
+    for c in range(chunks):
+        for state in ((True, False) if c % 2 == 0 else (False, True)):
+            p, objective, scatter, x = runs[state]
+            batches = [objective.sampler.next_prepared() for _ in range(chunk)]
             with patched(p):
                 t = time.perf_counter()
                 for prepared in batches:
                     _, grad = skipgram_negsample_fast(x, prepared, 1.0 / q3_run.BATCH, scatter)
                     grad.add_to(x, -STEP)
-                best[state] = min(best[state], time.perf_counter() - t)
-    return (best[False] - best[True]) / block
+                spent[state] += time.perf_counter() - t
+    for _, objective, _, _ in runs.values():
+        objective.close()
+    same = np.array_equal(runs[True][3], runs[False][3])
+    return (spent[False] - spent[True]) / (chunks * chunk), same
 
 
 # ---- whole-run tricks: fresh processes -----------------------------------------------------------
@@ -259,10 +310,8 @@ def main(argv=None):
     parser.add_argument("tricks", nargs="*", help=f"which ({', '.join(names)}); default: all")
     parser.add_argument("--pairs", type=int, default=PAIRS,
                         help="whole-run tricks: default runs with and without each")
-    parser.add_argument("--block", type=int, default=BLOCK,
-                        help="per-iteration tricks: minibatches per pass")
-    parser.add_argument("--blocks", type=int, default=BLOCKS,
-                        help="per-iteration tricks: passes with and without each")
+    parser.add_argument("--iterations", type=int, default=ITERATIONS,
+                        help="per-iteration tricks: iterations trained with and without each")
     args = parser.parse_args(argv)
     unknown = [n for n in args.tricks if n not in names]
     if unknown:
@@ -288,13 +337,14 @@ def main(argv=None):
         with contextlib.redirect_stdout(io.StringIO()):
             dataset = StanfordSentiment()
             dataset.tokens()
+        check_kernel_builder()
         for name in per_iteration:
             kept, on, off = PER_ITERATION[name]
-            saved = per_iteration_saving(dataset, on, off, args.block, args.blocks)
+            saved, same = per_iteration_saving(dataset, on, off, args.iterations)
             total = saved * RUN_ITERATIONS
             rows.append((name, kept, total / (run_time + total),   # as 1 - on / off
-                         f"{saved * 1e6:+.1f} us per iteration (fastest of {args.blocks} passes "
-                         f"over {args.block} minibatches)"))
+                         f"{saved * 1e6:+.1f} us per iteration over {args.iterations} "
+                         f"iterations; vectors {'bit-identical' if same else 'DIFFERENT'}"))
             print(f"  {rows[-1][0]}: {rows[-1][3]}", flush=True)
 
     print(f"\n{'trick':<14} {'status':<8} {'saves':>7}  measured as")
