@@ -1,7 +1,7 @@
 """What each speed trick of the training engine buys in the default 40,000-iteration run.
 
-    python bench/bench_tricks.py                 # every trick: about 4 minutes
-    python bench/bench_tricks.py sign-mask einsum-outer none --iterations 40000
+    python bench/bench_tricks.py                 # every trick: about 10 minutes
+    python bench/bench_tricks.py sign-mask einsum-outer none --rounds 5
 
 The engine keeps a trick only if it saves at least KEEP_SHARE (3 %) of the
 default ``python q3_run.py`` run (bench/README.md lists the measured gains).
@@ -15,7 +15,8 @@ than most tricks save, so each trick is measured where it acts:
   which goes first (A B, B A, ...), for ``--iterations`` iterations. Both meet
   the same fresh minibatches and the same state of the machine, as in a real
   run; a variant's time is its total. The trick saves the difference per
-  iteration; its share is that time x 40,000 over the default run's time
+  iteration, the median of ``--rounds`` rounds taken round-robin over the
+  tricks; its share is that time x 40,000 over the default run's time
   without it. The last column says whether both copies end bit-identical.
   (Replaying the same few hundred minibatches again and again, the method used
   before, keeps their rows in the CPU's caches and misjudged the kernel's tricks:
@@ -39,11 +40,13 @@ Kept tricks (switched off here by replacing the function that does it):
                     and the sigmoid's numerator max(e, [z > 0]) (off: ``np.abs`` then negation,
                     ``np.sum(np.maximum(z, 0))`` and ``np.where(z >= 0, 1, e)``);
 * ``einsum-outer``: the (P, K+1, D) outer products delta_pj v_p of the gradient by
-                    ``np.einsum`` (off: a broadcast ``np.multiply``).
+                    ``np.einsum`` (off: a broadcast ``np.multiply``);
+* ``ones-dot``:     the kernel's sum of logs as a dot product with a cached vector of ones
+                    (``batched.total``; off: ``np.sum``). Dropped in issue 10 on the old
+                    method's figure, put back when this one measured it.
 
 Tricks the engine had before and dropped (switched on here by putting their code back):
 
-* ``ones-dot``:     sums as dot products with a cached vector of ones instead of ``np.sum``;
 * ``grouped-logs``: the log taken of products of K+1 factors (one log call per K+1 terms);
 * ``matvec``:       ``np.matvec`` / ``np.vecmat`` gufuncs instead of ``np.matmul`` (numpy >= 2.2);
 * ``cached-signs``: the scores and the sigmoids multiplied by a cached (P, K+1) matrix of
@@ -70,14 +73,15 @@ sys.path.insert(0, ROOT)
 
 KEEP_SHARE = 0.03        # a trick must save this share of the default run
 RUN_ITERATIONS = 40000   # the default run
-ITERATIONS = 20000       # per-iteration tricks: iterations trained by each copy
+ITERATIONS = 10000       # per-iteration tricks: iterations trained by each copy in a round
+ROUNDS = 3               # per-iteration tricks: rounds over all of them; the median counts
 PAIRS = 5                # whole-run tricks: runs with and without
 STEP = 0.3               # q3_run's step (the updates are real SGD updates)
 
 
 # ---- the variants: each returns the patches [(object, attribute, value)] that make it ----------
 
-def _kernel(ones_dot=False, grouped_logs=False, shared_exp=True, matvec=False, sign_mask=True,
+def _kernel(ones_dot=True, grouped_logs=False, shared_exp=True, matvec=False, sign_mask=True,
             cached_signs=False):
     """A negative-sampling kernel (batched.negsample_loss) with the given tricks on or off; the
     defaults are the engine's own (`check_kernel_builder` makes sure)."""
@@ -188,13 +192,16 @@ def _float_pairs():
 PER_ITERATION = {
     "scatter-flat": (True, list, _row_wise_scatter),
     "scatter-pairs": (True, list, _float_pairs),
-    "shared-exp": (True, list, lambda: _kernel_patches(shared_exp=False)),
-    "sign-mask": (True, list, lambda: _kernel_patches(sign_mask=False)),
-    "einsum-outer": (True, list, lambda: _grads_patches(einsum=False)),
-    "ones-dot": (False, lambda: _kernel_patches(ones_dot=True), list),
-    "grouped-logs": (False, lambda: _kernel_patches(grouped_logs=True), list),
-    "matvec": (False, lambda: _kernel_patches(matvec=True) + _grads_patches(matvec=True), list),
-    "cached-signs": (False, lambda: _kernel_patches(cached_signs=True), list),
+    # kernel and gradient tricks: both variants through the same builder, so that the builder's
+    # own overhead (if any) is on both sides
+    "shared-exp": (True, _kernel_patches, lambda: _kernel_patches(shared_exp=False)),
+    "sign-mask": (True, _kernel_patches, lambda: _kernel_patches(sign_mask=False)),
+    "einsum-outer": (True, _grads_patches, lambda: _grads_patches(einsum=False)),
+    "ones-dot": (True, _kernel_patches, lambda: _kernel_patches(ones_dot=False)),
+    "grouped-logs": (False, lambda: _kernel_patches(grouped_logs=True), _kernel_patches),
+    "matvec": (False, lambda: _kernel_patches(matvec=True) + _grads_patches(matvec=True),
+               lambda: _kernel_patches() + _grads_patches()),
+    "cached-signs": (False, lambda: _kernel_patches(cached_signs=True), _kernel_patches),
     "none": (False, list, list),   # control: both loops the same; shows the noise of the method
 }
 WHOLE_RUN = {
@@ -311,7 +318,10 @@ def main(argv=None):
     parser.add_argument("--pairs", type=int, default=PAIRS,
                         help="whole-run tricks: default runs with and without each")
     parser.add_argument("--iterations", type=int, default=ITERATIONS,
-                        help="per-iteration tricks: iterations trained with and without each")
+                        help="per-iteration tricks: iterations trained with and without each, "
+                             "per round")
+    parser.add_argument("--rounds", type=int, default=ROUNDS,
+                        help="per-iteration tricks: rounds over all of them (median counts)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.tricks if n not in names]
     if unknown:
@@ -338,14 +348,24 @@ def main(argv=None):
             dataset = StanfordSentiment()
             dataset.tokens()
         check_kernel_builder()
+        savings = {name: [] for name in per_iteration}
+        same = {name: True for name in per_iteration}
+        for r in range(args.rounds):     # round-robin: a slow spell of the machine hits all tricks
+            for name in per_iteration:
+                kept, on, off = PER_ITERATION[name]
+                saved, identical = per_iteration_saving(dataset, on, off, args.iterations)
+                savings[name].append(saved)
+                same[name] &= identical
+                print(f"  round {r + 1}, {name}: {saved * 1e6:+.1f} us per iteration", flush=True)
         for name in per_iteration:
-            kept, on, off = PER_ITERATION[name]
-            saved, same = per_iteration_saving(dataset, on, off, args.iterations)
+            kept = PER_ITERATION[name][0]
+            saved = statistics.median(savings[name])
             total = saved * RUN_ITERATIONS
+            low, high = min(savings[name]) * 1e6, max(savings[name]) * 1e6
             rows.append((name, kept, total / (run_time + total),   # as 1 - on / off
-                         f"{saved * 1e6:+.1f} us per iteration over {args.iterations} "
-                         f"iterations; vectors {'bit-identical' if same else 'DIFFERENT'}"))
-            print(f"  {rows[-1][0]}: {rows[-1][3]}", flush=True)
+                         f"{saved * 1e6:+.1f} us per iteration (median of {args.rounds} rounds "
+                         f"of {args.iterations} iterations: {low:+.1f} .. {high:+.1f}); vectors "
+                         f"{'bit-identical' if same[name] else 'DIFFERENT'}"))
 
     print(f"\n{'trick':<14} {'status':<8} {'saves':>7}  measured as")
     failed = []

@@ -35,7 +35,25 @@ of each window for CBOW): `softmax_loss` and `negsample_loss` /
 """
 import numpy as np
 
-from w2v_engine.sparse import SparseRows
+from w2v_engine.sparse import SparseRows, reusable
+
+_ONES = None   # a cached vector of ones (`total`); read-only
+
+
+def total(a):
+    """Sum of all elements of a C-contiguous float64 array, as a dot product with ones.
+
+    One BLAS call: in the training loop it costs less than ``np.sum``'s reduction
+    (bench/README.md: ones-dot). Not bit-equal to ``np.sum`` (another summation order).
+    """
+    global _ONES
+    a = a.reshape(-1)
+    if _ONES is None or _ONES.shape[0] < a.shape[0]:
+        ones = reusable(_ONES, a.shape[0], np.float64)
+        ones[:] = 1.0
+        ones.flags.writeable = False
+        _ONES = ones
+    return a.dot(_ONES[:a.shape[0]])
 
 
 def check_word_indices(idx, W, where, padding=False):
@@ -136,7 +154,7 @@ def negsample_loss(v_hat, U_idx):
     np.maximum(pos, 0.0, out=pos)                      # [z > 0]: 1 where z > 0, else 0
     # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): neither overflows nor takes log(0);
     # sum max(z, 0) = z . [z > 0] (a -inf score, from diverged vectors, makes the cost NaN)
-    cost = float(z.reshape(-1).dot(pos.reshape(-1)) + np.sum(np.log1p(e)))
+    cost = float(z.reshape(-1).dot(pos.reshape(-1)) + total(np.log1p(e)))
     # sigma(z) from the same e, as q2_sigmoid.sigmoid computes it (bit for bit, tested):
     # 1 / (1 + e) for z > 0, e / (1 + e) for z <= 0 (e = 1 at z = 0), the numerator being
     # max(e, [z > 0]); one exp for cost and sigmoid (bench/README.md: speed)
