@@ -9,14 +9,23 @@ In one process:
    subsampled corpus and the sampling table, initial vectors), training
    time, final smoothed cost, peak memory;
 2. a few iterations (default 30) of the classic per-window path
-   (word2vec_sgd_wrapper) with the same settings;
-and prints the per-iteration ratio classic / fast.
+   (word2vec_sgd_wrapper) with the same settings, and the per-iteration ratio
+   of the two runs (printed, no target);
+3. the per-iteration ratio classic / fast measured *interleaved*: the two
+   paths train side by side on two copies of the vectors, one classic
+   iteration, then INTERLEAVE_FAST fast iterations (about the same time),
+   CLASSIC_ITERATIONS times; each path's time is its total (the SGD updates
+   included, no checkpoints on either side).
 
-Targets (exit status 1 if one is missed): training <= 15 s, ratio >= 250,
-start-up <= 2 s, peak memory <= 300 MB, final smoothed cost <= 10.
-Timings on a shared machine are noisy: the CPU time of the training is
-printed next to the wall time, and a run with other jobs on the CPU may
-miss the time target that an idle machine meets.
+The speed of this shared machine drifts by ±20 % over seconds. The two runs of
+(1) and (2) are timed 8 s apart, so a slow spell in one of them moves their
+ratio by as much (e.g. 221x to 297x in four runs in a row); interleaved, both
+paths meet the same spells, and that ratio is the one with the target.
+
+Targets (exit status 1 if one is missed): training <= 15 s, interleaved ratio
+>= 250, start-up <= 2 s, peak memory <= 300 MB, final smoothed cost <= 10.
+The CPU time of the training is printed next to the wall time, and a run with
+other jobs on the CPU may miss the time target that an idle machine meets.
 
 With ``--baseline REV`` it instead times the default run of this tree against
 the same run of git revision REV (exported with ``git archive`` to a temporary
@@ -26,6 +35,8 @@ each and their ratio; target: this tree <= 1.15 x the baseline. It also checks
 that both end with bit-identical parameters when the baseline's code should.
 """
 import argparse
+import contextlib
+import io
 import json
 import os
 import resource
@@ -33,6 +44,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
+
+import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -46,6 +60,7 @@ STARTUP_SECONDS = 2.0
 PEAK_MB = 300.0
 FINAL_COST = 10.0
 CLASSIC_ITERATIONS = 30
+INTERLEAVE_FAST = 250          # fast iterations after each classic one in the interleaved ratio
 BASELINE_RATIO = 1.15        # this tree's training time / the baseline's, median of the pairs
 PAIRS = 5
 
@@ -75,6 +90,46 @@ def peak_mb():
 def run(extra, folder):
     argv = ["--checkpoint-dir", folder, "--fresh", "--print-every", "10000"] + extra
     return q3_run.train(q3_run.parse_args(argv))
+
+
+def interleaved_ratio(data, rounds, fast_per_round):
+    """Per-iteration time of the classic and the fast path, trained side by side.
+
+    Both start from the default run's initial vectors, each on its own copy, with the
+    default settings; `rounds` times: one classic iteration (the dense update of
+    ``q3_sgd.sgd``), then `fast_per_round` fast ones (the engine's sparse update).
+
+    Returns
+    -------
+    classic, fast : float
+        Seconds per iteration.
+    """
+    from w2v_engine import Objective
+    args = q3_run.parse_args(data)
+    q3_run.seed_all(args.seed)
+    with contextlib.redirect_stdout(io.StringIO()):
+        dataset, tokens = q3_run.load_dataset(args.data)
+    q3_run.seed_all(args.seed)
+    x0 = q3_run.initial_vectors(len(tokens), args.dim)
+    classic = q3_run.make_classic_f(q3_run.CLASSIC_MODELS[args.model], tokens, dataset,
+                                    args.context, q3_run.CLASSIC_LOSSES[args.loss],
+                                    args.negatives, args.batch)
+    x_classic, x_fast = x0.copy(), x0.copy()
+    spent_classic = spent_fast = 0.0
+    with Objective(dataset, args.model, args.loss, args.batch, args.context, args.negatives,
+                   args.dim, np.random.default_rng(args.seed)) as fast:
+        fast(x_fast)[1].add_to(x_fast, -args.step)      # starts the worker: not timed
+        for _ in range(rounds):
+            t = time.perf_counter()
+            _, grad = classic(x_classic)
+            x_classic -= args.step * grad
+            spent_classic += time.perf_counter() - t
+            t = time.perf_counter()
+            for _ in range(fast_per_round):
+                _, grad = fast(x_fast)
+                grad.add_to(x_fast, -args.step)
+            spent_fast += time.perf_counter() - t
+    return spent_classic / rounds, spent_fast / (rounds * fast_per_round)
 
 
 def export_revision(rev, folder):
@@ -146,6 +201,8 @@ def main(argv=None):
     fast_it = fast["train_time"] / args.iterations
     classic_it = classic["train_time"] / args.classic_iterations
     ratio = classic_it / fast_it
+    side_classic, side_fast = interleaved_ratio(data, args.classic_iterations, INTERLEAVE_FAST)
+    side_ratio = side_classic / side_fast
     cpu_ratio = ((classic["train_cpu"] / args.classic_iterations)
                  / (fast["train_cpu"] / args.iterations))
     rows = [
@@ -158,8 +215,12 @@ def main(argv=None):
         ("fast, per iteration", f"{fast_it * 1e6:.0f} us", "", True),
         (f"classic, per iteration ({args.classic_iterations} its)",
          f"{classic_it * 1e3:.1f} ms", "", True),
-        ("ratio classic / fast", f"{ratio:.0f}x (CPU time: {cpu_ratio:.0f}x)", f">= {RATIO:g}x",
-         ratio >= RATIO),
+        ("ratio classic / fast, the two runs", f"{ratio:.0f}x (CPU time: {cpu_ratio:.0f}x)", "",
+         True),
+        ("interleaved: classic, per iteration", f"{side_classic * 1e3:.1f} ms", "", True),
+        ("interleaved: fast, per iteration", f"{side_fast * 1e6:.0f} us", "", True),
+        (f"ratio classic / fast, interleaved ({args.classic_iterations} x (1 + {INTERLEAVE_FAST}))",
+         f"{side_ratio:.0f}x", f">= {RATIO:g}x", side_ratio >= RATIO),
         ("final smoothed cost", f"{fast['expcost']:.4f}",
          f"<= {FINAL_COST:g}" if args.iterations == q3_run.ITERATIONS else "(no target)",
          fast["expcost"] <= FINAL_COST or args.iterations != q3_run.ITERATIONS),

@@ -81,7 +81,7 @@ STEP = 0.3               # q3_run's step (the updates are real SGD updates)
 
 # ---- the variants: each returns the patches [(object, attribute, value)] that make it ----------
 
-def _kernel(ones_dot=True, grouped_logs=False, shared_exp=True, matvec=False, sign_mask=True,
+def _kernel(ones_dot=True, grouped_logs=False, shared_exp=True, matvec=False, sign_mask=False,
             cached_signs=False):
     """A negative-sampling kernel (batched.negsample_loss) with the given tricks on or off; the
     defaults are the engine's own (`check_kernel_builder` makes sure)."""
@@ -153,7 +153,7 @@ def _kernel_patches(**tricks):
     return [(batched, "negsample_loss", f), (prepared, "negsample_loss", f)]
 
 
-def _grads_patches(matvec=False, einsum=True):
+def _grads_patches(matvec=False, einsum=False):
     from w2v_engine import batched, prepared
 
     def negsample_grads(delta, v_hat, U_idx, grad_v=None, grad_U_values=None):
@@ -195,13 +195,13 @@ PER_ITERATION = {
     # kernel and gradient tricks: both variants through the same builder, so that the builder's
     # own overhead (if any) is on both sides
     "shared-exp": (True, _kernel_patches, lambda: _kernel_patches(shared_exp=False)),
-    "sign-mask": (True, _kernel_patches, lambda: _kernel_patches(sign_mask=False)),
-    "einsum-outer": (True, _grads_patches, lambda: _grads_patches(einsum=False)),
     "ones-dot": (True, _kernel_patches, lambda: _kernel_patches(ones_dot=False)),
     "grouped-logs": (False, lambda: _kernel_patches(grouped_logs=True), _kernel_patches),
     "matvec": (False, lambda: _kernel_patches(matvec=True) + _grads_patches(matvec=True),
                lambda: _kernel_patches() + _grads_patches()),
     "cached-signs": (False, lambda: _kernel_patches(cached_signs=True), _kernel_patches),
+    "sign-mask": (False, lambda: _kernel_patches(sign_mask=True), _kernel_patches),
+    "einsum-outer": (False, lambda: _grads_patches(einsum=True), _grads_patches),
     "none": (False, list, list),   # control: both loops the same; shows the noise of the method
 }
 WHOLE_RUN = {

@@ -147,19 +147,12 @@ def negsample_loss(v_hat, U_idx):
     """
     z = np.matmul(U_idx, v_hat[:, :, None]).reshape(U_idx.shape[:2])   # (P, K+1, D) @ (P, D, 1): s
     z[:, 0] *= -1.0                                    # (P, K+1): -s_o, s_1 .. s_K
-    e = np.copysign(z, -1.0)                           # -|z|
-    np.exp(e, out=e)                                   # e^-|z| in (0, 1]: never overflows
-    q = e + 1.0                                        # 1 + e^-|z| in (1, 2]
-    pos = np.sign(z)
-    np.maximum(pos, 0.0, out=pos)                      # [z > 0]: 1 where z > 0, else 0
-    # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): neither overflows nor takes log(0);
-    # sum max(z, 0) = z . [z > 0] (a -inf score, from diverged vectors, makes the cost NaN)
-    cost = float(z.reshape(-1).dot(pos.reshape(-1)) + total(np.log1p(e)))
-    # sigma(z) from the same e, as q2_sigmoid.sigmoid computes it (bit for bit, tested):
-    # 1 / (1 + e) for z > 0, e / (1 + e) for z <= 0 (e = 1 at z = 0), the numerator being
-    # max(e, [z > 0]); one exp for cost and sigmoid (bench/README.md: speed)
-    delta = np.maximum(e, pos, out=e)
-    delta /= q                                         # (P, K+1): sigma(-s_o), sigma(s_k)
+    e = np.exp(-np.abs(z))                             # (P, K+1): e^-|z| in (0, 1], never overflows
+    # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): neither overflows nor takes log(0)
+    cost = float(total(np.maximum(z, 0.0)) + total(np.log1p(e)))
+    # sigma(z) from the same e, as q2_sigmoid.sigmoid computes it (1 / (1 + e) for z >= 0,
+    # e / (1 + e) below; bit for bit, tested): one exp instead of two (bench/README.md: speed)
+    delta = np.where(z >= 0, 1.0, e) / (1.0 + e)       # (P, K+1): sigma(-s_o), sigma(s_k)
     delta[:, 0] *= -1.0                                # dJ/ds_o = -sigma(-s_o)
     return cost, delta
 
@@ -190,8 +183,8 @@ def negsample_grads(delta, v_hat, U_idx, grad_v=None, grad_U_values=None):
     if grad_U_values is None:
         grad_U_values = np.empty((P * K1, D))
     np.matmul(delta[:, None, :], U_idx, out=grad_v[:, None, :])   # (P, 1, K+1) @ (P, K+1, D)
-    np.einsum("pj,pd->pjd", delta, v_hat,                          # (P, K+1, D): delta_pj v_hat_p
-              out=grad_U_values.reshape(P, K1, D))
+    np.multiply(delta[:, :, None], v_hat[:, None, :],               # (P, K+1, D): delta_pj v_hat_p
+                out=grad_U_values.reshape(P, K1, D))
     return grad_v, grad_U_values
 
 
