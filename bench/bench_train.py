@@ -132,6 +132,20 @@ def interleaved_ratio(data, rounds, fast_per_round):
     return spent_classic / rounds, spent_fast / (rounds * fast_per_round)
 
 
+def interleaved_in_fresh_process(data, rounds, fast_per_round):
+    """`interleaved_ratio` in a new Python process: none of this one's earlier runs (heap,
+    caches, the worker just stopped) weighs on either path."""
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import bench_train; "
+            "print(json.dumps(bench_train.interleaved_ratio(json.loads(sys.argv[2]), "
+            "int(sys.argv[3]), int(sys.argv[4]))))")
+    out = subprocess.run([sys.executable, "-c", code, os.path.join(ROOT, "bench"), json.dumps(data),
+                          str(rounds), str(fast_per_round)], capture_output=True, text=True,
+                         cwd=ROOT)
+    if out.returncode != 0:
+        sys.exit(f"bench_train: the interleaved run failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def export_revision(rev, folder):
     """Write git revision `rev` of this repository into `folder`, using this tree's data."""
     archive = subprocess.run(["git", "-C", ROOT, "archive", rev], capture_output=True)
@@ -201,7 +215,8 @@ def main(argv=None):
     fast_it = fast["train_time"] / args.iterations
     classic_it = classic["train_time"] / args.classic_iterations
     ratio = classic_it / fast_it
-    side_classic, side_fast = interleaved_ratio(data, args.classic_iterations, INTERLEAVE_FAST)
+    side_classic, side_fast = interleaved_in_fresh_process(data, args.classic_iterations,
+                                                           INTERLEAVE_FAST)
     side_ratio = side_classic / side_fast
     cpu_ratio = ((classic["train_cpu"] / args.classic_iterations)
                  / (fast["train_cpu"] / args.iterations))

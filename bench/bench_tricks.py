@@ -35,22 +35,23 @@ Kept tricks (switched off here by replacing the function that does it):
 * ``scatter-pairs``: pairs of floats added as one complex number in that scatter (off: floats);
 * ``shared-exp``:   the cost and the sigmoid of the kernel from one ``exp(-|z|)`` (off: the
                     cost's own exp, then ``q2_sigmoid.sigmoid``);
-* ``sign-mask``:    in the kernel, -|z| as ``np.copysign(z, -1)`` and the mask [z > 0] (from
-                    ``np.sign``) serving both the cost's sum of max(z, 0), as a dot product,
-                    and the sigmoid's numerator max(e, [z > 0]) (off: ``np.abs`` then negation,
-                    ``np.sum(np.maximum(z, 0))`` and ``np.where(z >= 0, 1, e)``);
-* ``einsum-outer``: the (P, K+1, D) outer products delta_pj v_p of the gradient by
-                    ``np.einsum`` (off: a broadcast ``np.multiply``);
-* ``ones-dot``:     the kernel's sum of logs as a dot product with a cached vector of ones
+* ``ones-dot``:     the kernel's sums as dot products with a cached vector of ones
                     (``batched.total``; off: ``np.sum``). Dropped in issue 10 on the old
                     method's figure, put back when this one measured it.
 
-Tricks the engine had before and dropped (switched on here by putting their code back):
+Tricks the engine had before issue 10, or tried since, and dropped (switched on here by putting
+their code back):
 
 * ``grouped-logs``: the log taken of products of K+1 factors (one log call per K+1 terms);
 * ``matvec``:       ``np.matvec`` / ``np.vecmat`` gufuncs instead of ``np.matmul`` (numpy >= 2.2);
 * ``cached-signs``: the scores and the sigmoids multiplied by a cached (P, K+1) matrix of
-                    rows [-1, 1, ..., 1] instead of negating column 0 in place.
+                    rows [-1, 1, ..., 1] instead of negating column 0 in place;
+* ``sign-mask``:    in the kernel, -|z| as ``np.copysign(z, -1)`` and the mask [z > 0] (from
+                    ``np.sign``) serving both the cost's sum of max(z, 0), as a dot product,
+                    and the sigmoid's numerator max(e, [z > 0]) (the engine: ``np.abs`` then
+                    negation, the sum of ``np.maximum(z, 0)`` and ``np.where(z >= 0, 1, e)``);
+* ``einsum-outer``: the (P, K+1, D) outer products delta_pj v_p of the gradient by
+                    ``np.einsum`` (the engine: a broadcast ``np.multiply``).
 
 ``none`` is a control: both copies trained by the same code, so what it "saves" is the
 noise of the method on the machine at that moment; a result is worth reading only if
