@@ -22,6 +22,11 @@ The speed of this shared machine drifts by ±20 % over seconds. The two runs of
 ratio by as much (e.g. 221x to 297x in four runs in a row); interleaved, both
 paths meet the same spells, and that ratio is the one with the target.
 
+It also prints the share of the VM's CPU time the host took during the bench
+("steal", from /proc/stat): the interleaved ratio is 261-295x with at most 2 %
+stolen and fell to 226-234x with 23-32 % stolen, because the fast path runs
+on both CPUs and the classic path on one.
+
 Targets (exit status 1 if one is missed): training <= 15 s, interleaved ratio
 >= 250, start-up <= 2 s, peak memory <= 300 MB, final smoothed cost <= 10.
 The CPU time of the training is printed next to the wall time, and a run with

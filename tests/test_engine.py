@@ -18,7 +18,7 @@ import pytest
 from q2_gradcheck import gradcheck_naive
 from q2_sigmoid import sigmoid
 from q3_word2vec import cbow, negSamplingCostAndGradient, skipgram, softmaxCostAndGradient
-from w2v_engine import Objective
+from w2v_engine import Objective, batched
 from w2v_engine.batched import (cbow_batch, negative_sample_targets, negsample_loss, pair_bounds,
                                 skipgram_batch, skipgram_pairs, stack_grads, word2vec_batch)
 from w2v_engine.prefetch import PrefetchError, worker_supported
@@ -36,6 +36,17 @@ MODELS = [(skipgram, skipgram_batch), (cbow, cbow_batch)]
 
 
 # ---- the negative-sampling kernel ----------------------------------------------------------------
+
+def test_total_sums_by_hand_empty_and_past_its_cached_ones():
+    # the kernel's sums (ones-dot): a dot product with a cached vector of ones
+    assert batched.total(np.array([1.0, 2.0, 3.5])) == 6.5
+    assert batched.total(np.zeros((0, 11))) == 0.0
+    big = np.random.default_rng(0).standard_normal((700, 11))     # more than any cache so far
+    assert batched.total(big) == pytest.approx(np.sum(big), rel=1e-12, abs=1e-12)
+    ones = batched._ONES
+    assert ones.shape[0] >= big.size and not ones.flags.writeable and np.all(ones == 1.0)
+    assert batched.total(np.array([[2.0], [-2.0]])) == 0.0          # a smaller one after it
+
 
 def test_negsample_kernel_by_hand_and_at_the_extremes():
     # one prediction v = [1], rows [u_o, u_1, u_2] = [2, -1, 1000]: scores s = (2, -1, 1000)
