@@ -108,7 +108,7 @@ def _kernel(ones_dot=True, grouped_logs=False, shared_exp=True, matvec=False, si
         if matvec:
             z = np.matvec(U_idx, v_hat)
         else:
-            z = np.matmul(U_idx, v_hat[:, :, None]).reshape(U_idx.shape[:2])
+            z = np.matmul(U_idx, v_hat[:, :, None])[:, :, 0]
         negate_target(z)
         if sign_mask:
             e = np.copysign(z, -1.0)

@@ -145,8 +145,8 @@ def negsample_loss(v_hat, U_idx):
     delta : ndarray, shape (P, K+1)
         dJ/ds.
     """
-    z = np.matmul(U_idx, v_hat[:, :, None]).reshape(U_idx.shape[:2])   # (P, K+1, D) @ (P, D, 1): s
-    z[:, 0] *= -1.0                                    # (P, K+1): -s_o, s_1 .. s_K
+    z = np.matmul(U_idx, v_hat[:, :, None])[:, :, 0]  # (P, K+1, D) @ (P, D, 1) -> (P, K+1): s
+    z[:, 0] *= -1.0                                    # -s_o, s_1 .. s_K
     e = np.exp(-np.abs(z))                             # (P, K+1): e^-|z| in (0, 1], never overflows
     # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|): neither overflows nor takes log(0)
     cost = float(total(np.maximum(z, 0.0)) + total(np.log1p(e)))
