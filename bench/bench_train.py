@@ -155,12 +155,8 @@ def interleaved_in_fresh_process(data, rounds, fast_per_round):
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import bench_train; "
             "print(json.dumps(bench_train.interleaved_ratio(json.loads(sys.argv[2]), "
             "int(sys.argv[3]), int(sys.argv[4]))))")
-    out = subprocess.run([sys.executable, "-c", code, os.path.join(ROOT, "bench"), json.dumps(data),
-                          str(rounds), str(fast_per_round)], capture_output=True, text=True,
-                         cwd=ROOT)
-    if out.returncode != 0:
-        sys.exit(f"bench_train: the interleaved run failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return python_json(code, [os.path.join(ROOT, "bench"), json.dumps(data), str(rounds),
+                              str(fast_per_round)], "the interleaved run")
 
 
 def export_revision(rev, folder):
@@ -173,11 +169,18 @@ def export_revision(rev, folder):
     os.symlink(os.path.join(ROOT, "utils", "datasets"), os.path.join(folder, "utils", "datasets"))
 
 
-def one_run(tree):
-    out = subprocess.run([sys.executable, "-c", _ONE_RUN, tree], capture_output=True, text=True)
+def python_json(code, argv, what):
+    """Run ``python -c code *argv`` in a new process; return the JSON of its last output line.
+    Exit naming `what`, with the end of its stderr, if it fails."""
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                         cwd=ROOT)
     if out.returncode != 0:
-        sys.exit(f"bench_train: the run in {tree} failed:\n{out.stderr[-2000:]}")
+        sys.exit(f"bench_train: {what} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def one_run(tree):
+    return python_json(_ONE_RUN, [tree], f"the run in {tree}")
 
 
 def paired(rev, pairs):
