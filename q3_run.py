@@ -58,7 +58,6 @@ from q3_sgd import (ANNEAL_EVERY, DEFAULT_CHECKPOINT_DIR, SAVE_PARAMS_EVERY,
                     print_speed_progress, sgd)
 from q3_word2vec import (cbow, negSamplingCostAndGradient, skipgram, softmaxCostAndGradient,
                          word2vec_sgd_wrapper)
-from utils.atomic import atomic_write
 from utils.checkpoint import DEFAULT_KEEP, checkpoint_lock
 from utils.treebank import StanfordSentiment
 from utils.cli import DEBUG_ENV, UsageError, one_line_warning, run, writable_file
@@ -241,9 +240,7 @@ def plot_word_vectors(path, tokens, vectors, words=VISUALIZE_WORDS):
     vectors : ndarray, shape (V, D)
         Input + output vectors.
     """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from utils.plotting import plt, save_figure      # matplotlib only when a plot is drawn
 
     shown = [w for w in words if w in tokens]
     if len(shown) < 2:
@@ -264,8 +261,7 @@ def plot_word_vectors(path, tokens, vectors, words=VISUALIZE_WORDS):
     ax.set_xlabel("first principal direction")
     ax.set_ylabel("second principal direction")
     ax.set_title("SST word vectors (input + output), 2-D SVD projection")
-    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=100))
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
     return shown
 
 

@@ -223,23 +223,16 @@ def best_line(result):
 
 def write_predictions(path, labels, predictions, sentences):
     """q4_dev_pred.txt: header ``True\\tPredicted\\tText``, then one line per sentence (atomic)."""
-    from utils.atomic import atomic_write
+    from utils.files import atomic_write
     lines = ["True\tPredicted\tText\n"]
     lines += [f"{int(t)}\t{int(p)}\t{' '.join(words)}\n"
               for t, p, words in zip(labels, predictions, sentences)]
     atomic_write(path, lambda fh: fh.write("".join(lines)), binary=False)
 
 
-def _save_figure(fig, path):
-    from utils.atomic import atomic_write
-    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=120))
-
-
 def plot_reg_acc(path, result, title):
     """Train and dev accuracy against regularization (log axis), best value marked."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from utils.plotting import plt, save_figure
     regs, b = result["regs"], result["best"]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(regs, result["train"], "o-", ms=4, label="train")
@@ -257,15 +250,12 @@ def plot_reg_acc(path, result, title):
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="best")
     fig.tight_layout()
-    _save_figure(fig, path)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def plot_confusion(path, labels, predictions, title):
     """Dev confusion matrix with class names and the count in each cell."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from utils.plotting import plt, save_figure
     C = len(CLASS_NAMES)
     counts = confusion_matrix(labels, predictions, C)
     fig, ax = plt.subplots(figsize=(7, 6))
@@ -283,8 +273,7 @@ def plot_confusion(path, labels, predictions, title):
                     color="white" if counts[t, p] > threshold else "black")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    _save_figure(fig, path)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 # ---- command line ---------------------------------------------------------------

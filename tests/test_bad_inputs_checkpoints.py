@@ -27,9 +27,9 @@ import zipfile
 import numpy as np
 import pytest
 
-import utils.atomic
+import utils.files
 from q3_sgd import TrainingDivergedError, sgd
-from utils.atomic import atomic_write
+from utils.files import atomic_write
 from utils.checkpoint import (CheckpointDirError, CheckpointLockedError, CheckpointWarning,
                               checkpoint_lock, list_checkpoints, load_saved_params, save_params)
 
@@ -512,7 +512,7 @@ def test_temporary_file_at_a_planted_name_is_not_used(tmp_path, monkeypatch):
     planted = tmp_path / f".out.bin.{os.getpid()}.aaaa0000.tmp"
     planted.symlink_to(victim)                     # a name the writer would pick first
     draws = iter(["aaaa0000", "bbbb1111"])
-    monkeypatch.setattr(utils.atomic.secrets, "token_hex", lambda n: next(draws))
+    monkeypatch.setattr(utils.files.secrets, "token_hex", lambda n: next(draws))
     atomic_write(str(tmp_path / "out.bin"), lambda fh: fh.write(b"new"))
     assert (tmp_path / "out.bin").read_bytes() == b"new"
     assert victim.read_text() == "precious" and planted.is_symlink()
@@ -522,11 +522,11 @@ def test_temporary_file_at_a_planted_name_is_not_used(tmp_path, monkeypatch):
 def test_no_free_temporary_name_is_a_clear_error(tmp_path, monkeypatch):
     (tmp_path / "out.bin").write_bytes(b"old")
     (tmp_path / f".out.bin.{os.getpid()}.aaaa0000.tmp").write_bytes(b"x")
-    monkeypatch.setattr(utils.atomic.secrets, "token_hex", lambda n: "aaaa0000")
+    monkeypatch.setattr(utils.files.secrets, "token_hex", lambda n: "aaaa0000")
     with pytest.raises(FileExistsError) as err:
         atomic_write(str(tmp_path / "out.bin"), lambda fh: fh.write(b"new"))
-    assert one_line(str(err.value)) == (
-        f"no free temporary file name .out.bin.{os.getpid()}.*.tmp in {tmp_path} after 100 "
+    assert utils.files.explain(err.value) == (
+        f"{tmp_path}: no free temporary file name .out.bin.{os.getpid()}.*.tmp after 100 "
         "tries; delete the leftover temporary files there")
     assert (tmp_path / "out.bin").read_bytes() == b"old"
 

@@ -10,7 +10,7 @@ import pytest
 
 import q3_sgd
 from q3_sgd import sgd
-import utils.atomic
+import utils.files
 import utils.checkpoint
 from utils.checkpoint import (DEFAULT_KEEP, CheckpointConfigError, CheckpointWarning, Start,
                               checkpoint_lock, list_checkpoints, load_saved_params,
@@ -33,9 +33,11 @@ def old_sgd(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail(f"the pre-restructure q3_sgd.py is needed: {err}")
         pytest.skip(f"no git history with commit {PRE_RESTRUCTURE[:7]}: {err}")
-    # utils/sparse.py has since moved, unchanged, to w2v_engine/sparse.py
-    assert "from utils.sparse import" in source
+    # utils/sparse.py has since moved, unchanged, to w2v_engine/sparse.py, and atomic_write
+    # from utils/atomic.py to utils/files.py
+    assert "from utils.sparse import" in source and "from utils.atomic import" in source
     source = source.replace("from utils.sparse import", "from w2v_engine.sparse import")
+    source = source.replace("from utils.atomic import", "from utils.files import")
     path = tmp_path_factory.mktemp("old") / "old_q3_sgd.py"
     path.write_text(source)
     spec = importlib.util.spec_from_file_location("old_q3_sgd", path)
@@ -184,7 +186,7 @@ def test_temporary_names_written_by_atomic_write_are_recognised(tmp_path):
         seen.extend(os.listdir(tmp_path))       # the temporary file, while it is being written
         raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
-        utils.atomic.atomic_write(str(tmp_path / "saved_params_10.npz"), killed)
+        utils.files.atomic_write(str(tmp_path / "saved_params_10.npz"), killed)
     assert len(seen) == 1 and seen[0].startswith(f".saved_params_10.npz.{os.getpid()}.")
     assert seen[0].endswith(".tmp") and utils.checkpoint._TEMP_RE.match(seen[0])
 

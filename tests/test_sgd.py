@@ -12,7 +12,7 @@ import pytest
 
 from q3_sgd import (CheckpointConfigError, CheckpointWarning, TrainingDivergedError,
                     load_saved_params, save_params, sgd)
-from utils.atomic import atomic_write
+from utils.files import atomic_write
 from w2v_engine.sparse import SparseRows
 
 QUIET = 10 ** 9   # PRINT_EVERY that never prints

@@ -10,7 +10,7 @@ SIGKILL) and started again with the same arguments therefore ends with exactly
 the parameters of a run never stopped.
 
 Files are written to a temporary file in the same folder, flushed, fsync'ed and
-renamed over the final name (``utils.atomic``): a crash leaves the old file or
+renamed over the final name (``utils.files``): a crash leaves the old file or
 the new one, never half of one. The format is ``np.savez`` of plain numeric and
 unicode arrays read back with ``allow_pickle=False``: loading a checkpoint
 cannot run code. A file that cannot be read, or whose contents disagree with its
@@ -58,7 +58,7 @@ except ImportError:               # not POSIX: no folder lock (documented in che
 
 import numpy as np
 
-from utils.atomic import atomic_write
+from utils.files import atomic_write
 
 DEFAULT_CHECKPOINT_DIR = "checkpoints"
 DEFAULT_KEEP = 3                  # checkpoints sgd keeps: the newest, and two in case it is lost
@@ -66,7 +66,7 @@ LOCK_NAME = ".lock"
 
 CHECKPOINT_FORMAT = 1             # bumped when the file layout changes
 _CHECKPOINT_RE = re.compile(r"^saved_params_(\d+)\.npz$")
-# utils.atomic's ".<name>.<pid>.<random>.tmp", and ".<name>.<pid>.tmp" of earlier versions
+# utils.files's ".<name>.<pid>.<random>.tmp", and ".<name>.<pid>.tmp" of earlier versions
 _TEMP_RE = re.compile(r"^\.saved_params_\d+\.npz\.(\d+)(?:\.\w+)?\.tmp$")
 _META_KEYS = ("format", "config", "python_random", "numpy_random", "generators")
 _ARRAY_KEYS = ("params", "iteration", "step", "expcost", "numpy_random_keys", "meta")

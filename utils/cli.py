@@ -15,6 +15,8 @@ The output locations are checked before any work starts (`writable_file`,
 import os
 import sys
 
+from utils.files import explain
+
 DEBUG_ENV = "CS224N_DEBUG"
 
 
@@ -24,8 +26,8 @@ class UsageError(ValueError):
 
 def describe(err):
     """One line for the user from an exception (OSError: what, which file, the system's reason)."""
-    if isinstance(err, OSError) and err.filename is not None and err.strerror:
-        return f"{err.filename}: {err.strerror}"
+    if isinstance(err, OSError) and (err.filename is not None or err.strerror):
+        return explain(err)                     # the path, the system's reason and the fix
     text = str(err).strip() or type(err).__name__
     return " ".join(text.split("\n"))           # one line, even for a multi-line message
 

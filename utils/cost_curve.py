@@ -11,7 +11,6 @@ import base64
 
 import numpy as np
 
-from utils.atomic import atomic_write
 
 
 class CostHistory:
@@ -101,9 +100,7 @@ def plot_cost_curve(path, costs, smooth_every, anneal_every, title="q3_run.py: t
     smooth_every, anneal_every : int
         ``sgd``'s smoothing period and the period of the step halvings.
     """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from utils.plotting import plt, save_figure      # matplotlib only when a plot is drawn
     n = costs.size
     at, expcost = smoothed(costs, smooth_every)
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -123,5 +120,4 @@ def plot_cost_curve(path, costs, smooth_every, anneal_every, title="q3_run.py: t
     ax.set_title(title)
     ax.legend(loc="upper right")
     fig.tight_layout()
-    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=100))
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)

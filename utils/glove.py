@@ -12,11 +12,9 @@ import os
 
 import numpy as np
 
-from utils.atomic import atomic_write
+from utils.data_paths import DEFAULT_GLOVE_PATH, FETCH_HINT
+from utils.files import atomic_write
 
-DEFAULT_GLOVE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                  "datasets", "glove.6B.50d.txt")
-FETCH_HINT = "run `bash get_datasets.sh` in the repository root to fetch it"
 
 
 def read_word_vectors(path, vocabulary=None, dimensions=None):
@@ -335,7 +333,7 @@ def write_word_vectors(filepath, words, vectors, block=20000):
     Parameters
     ----------
     filepath : str or os.PathLike
-        Output file; written with `utils.atomic.atomic_write` (temp file, fsync, rename).
+        Output file; written with `utils.files.atomic_write` (temp file, fsync, rename).
     words : sequence of str, length V
         One word per row; no whitespace inside a word.
     vectors : array_like of float32, shape (V, D)

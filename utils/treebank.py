@@ -28,9 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-DEFAULT_SST_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                "datasets", "stanfordSentimentTreebank")
-FETCH_HINT = "run `bash get_datasets.sh` in the repository root to fetch the data"
+from utils.data_paths import DEFAULT_SST_PATH, FETCH_HINT
+
 
 # ---- classic constants -------------------------------------------------------------------
 N_COPIES = 30             # allSentences(): every sentence 30 times, each copy subsampled anew
