@@ -20,8 +20,7 @@ from utils.treebank import (DEFAULT_SST_PATH, DatasetFormatError, MissingLabelWa
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENT, SPLIT = "datasetSentences.txt", "datasetSplit.txt"
 DICT, LAB = "dictionary.txt", "sentiment_labels.txt"
-SST_FILES = (SENT, SPLIT, DICT, LAB, "SOStr.txt")
-WITNESS_6 = {"SOStr.txt": b"a sentence\n" * 6}   # one line per sentence, as in the official archive
+SST_FILES = (SENT, SPLIT, DICT, LAB)
 
 
 def tree_digest(folder):
@@ -119,17 +118,10 @@ CASES = [
     # datasetSentences.txt: caught by sentences(), the only data q3_run.py reads
     ("sentences-cut-mid-line", SENT, cut_bytes(5), None, "sentences", SENT, 7,
      r"no newline at its end: the file is cut short", ()),
-    ("sentences-cut-at-line-SOStr-says-6", SENT, drop_line(7), WITNESS_6, "sentences", SENT, 6,
-     r"ends after sentence 5, but .*datasetSplit\.txt and .*SOStr\.txt .* count 6 sentences",
-     (SPLIT,)),
-    ("sentences-cut-at-line-no-SOStr", SENT, drop_line(7), None, "sentences", SENT, None,
-     r"has 5 sentences but .*lists 6: either .*datasetSentences\.txt is cut short or "
-     r".*datasetSplit\.txt has extra lines, and there is no .*SOStr\.txt to tell which", (SPLIT,)),
-    ("sentences-cut-at-line-SOStr-says-9", SENT, drop_line(7), {"SOStr.txt": b"x\n" * 9},
-     "sentences", SENT, None, r"SOStr\.txt has 9 lines, agreeing with neither", (SPLIT,)),
-    ("sentences-extra-line-SOStr-says-6", SENT, insert_line(8, b"7\tOne more ."), WITNESS_6,
-     "sentences", SENT, 8, r"sentence 7 is extra, but .*count 6 sentences", ()),
-    ("sentences-extra-line-no-SOStr", SENT, insert_line(8, b"7\tOne more ."), None, "sentences",
+    ("sentences-cut-at-line", SENT, drop_line(7), None, "sentences", SENT, None,
+     r": 5 sentences, but .*lists 6 \(one line each\): either .*datasetSentences\.txt is cut "
+     r"short or .*datasetSplit\.txt has extra lines", (SPLIT,)),
+    ("sentences-extra-line", SENT, insert_line(8, b"7\tOne more ."), None, "sentences",
      SENT, None, r"either .*datasetSplit\.txt is cut short or .*datasetSentences\.txt has extra",
      (SPLIT,)),
     ("sentences-empty", SENT, constant(b""), None, "sentences", SENT, None, r": the file is empty",
@@ -169,13 +161,12 @@ CASES = [
     # datasetSplit.txt: checked against datasetSentences.txt when the sentences are read
     ("split-cut-mid-line", SPLIT, cut_bytes(2), None, "dataset_split", SPLIT, 7,
      r"no newline at its end: the file is cut short", ()),
-    ("split-cut-at-line-SOStr-says-6", SPLIT, drop_line(7), WITNESS_6, "dataset_split", SPLIT, 6,
-     r"ends at sentence index 5, but .*datasetSentences\.txt and .*SOStr\.txt .* count 6", (SENT,)),
-    ("split-cut-at-line-no-SOStr", SPLIT, drop_line(7), None, "dataset_split", SENT, None,
-     r"has 6 sentences but .*lists 5: either .*datasetSplit\.txt is cut short or "
+    ("split-cut-at-line", SPLIT, drop_line(7), None, "dataset_split", SENT, None,
+     r": 6 sentences, but .*lists 5 .*either .*datasetSplit\.txt is cut short or "
      r".*datasetSentences\.txt has extra lines", (SPLIT,)),
-    ("split-extra-line-SOStr-says-6", SPLIT, insert_line(8, b"7,1"), WITNESS_6, "dataset_split",
-     SPLIT, None, r": sentence index 7 is extra, but .*count 6 sentences", ()),
+    ("split-extra-line", SPLIT, insert_line(8, b"7,1"), None, "dataset_split", SENT, None,
+     r": 6 sentences, but .*lists 7 .*either .*datasetSentences\.txt is cut short or "
+     r".*datasetSplit\.txt has extra lines", (SPLIT,)),
     ("split-repeated-index", SPLIT, replace_line(5, b"3,1"), None, "dataset_split", SPLIT, 5,
      r"sentence index 3 appears a second time \(first on line 4\)", ()),
     ("split-duplicate-line", SPLIT, copy_line(3, 4), None, "dataset_split", SPLIT, 4,
@@ -360,20 +351,20 @@ def test_real_sentences_truncated_to_600000_bytes_blames_datasetSentences(tmp_pa
     assert SPLIT not in str(err.value)
 
 
-def test_real_sentences_cut_at_a_line_blames_datasetSentences(tmp_path, real_sst):
+def test_real_sentences_cut_at_a_line_names_both_files(tmp_path, real_sst):
     d = damaged_copy(tmp_path, real_sst, SENT, keep_lines(5001))
     with pytest.raises(DatasetFormatError) as err:
         StanfordSentiment(d).sentences()
-    assert_blames(err.value, d, SENT, 5001, r"ends after sentence 5000, but .*datasetSplit\.txt "
-                                            r"and .*SOStr\.txt .* count 11855 sentences", (SPLIT,))
+    assert_blames(err.value, d, SENT, None, r": 5000 sentences, but .*datasetSplit\.txt lists "
+                                            r"11855", (SPLIT,))
 
 
-def test_real_split_cut_at_a_line_blames_datasetSplit(tmp_path, real_sst):
+def test_real_split_cut_at_a_line_names_both_files(tmp_path, real_sst):
     d = damaged_copy(tmp_path, real_sst, SPLIT, keep_lines(11001))
     with pytest.raises(DatasetFormatError) as err:
         StanfordSentiment(d).dataset_split()
-    assert_blames(err.value, d, SPLIT, 11001, r"ends at sentence index 11000, but "
-                                              r".*count 11855 sentences", (SENT,))
+    assert_blames(err.value, d, SENT, None, r": 11855 sentences, but .*lists 11000 .*either "
+                                            r".*datasetSplit\.txt is cut short", (SPLIT,))
 
 
 def test_real_labels_cut_at_a_line_names_both_files(tmp_path, real_sst):

@@ -13,8 +13,8 @@ import pytest
 
 from conftest import SST_TINY_DIR
 from treebank_reference import sample_table_reference, set_all_sentences, subsample_reference
-from utils.treebank import (DatasetFormatError, MissingLabelWarning, SentenceList,
-                            StanfordSentiment, subsample)
+from utils.sst_corpus import SentenceList, subsample
+from utils.treebank import DatasetFormatError, MissingLabelWarning, StanfordSentiment
 
 # ---- the tiny fixture, worked out by hand from tests/fixtures/sst_tiny -----------------------
 NBSP = "\u00a0"
