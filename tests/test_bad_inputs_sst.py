@@ -1,7 +1,8 @@
 """Bad SST data files: each damaged copy is refused by utils/treebank.py with a one-line
 DatasetFormatError (or FileNotFoundError) that names the file to blame, the line where one line
 is to blame, and the fix; tolerated variants load to the right result; the source data is never
-touched. Issue 11, items 3 and 7 ("duplicate or missing split lines")."""
+touched. Issue 11, items 3 and 7 ("duplicate or missing split lines"); issue 18 (a key given
+twice: both lines named)."""
 import gzip
 import hashlib
 import os
@@ -79,6 +80,13 @@ def constant(new):
     return lambda data: new
 
 
+def every_phrase_again_with_another_id(data):
+    """The issue's dictionary: each phrase repeated, with the id of the phrase opposite it."""
+    lines = lines_of(data)
+    return data + join([a.rpartition(b"|")[0] + b"|" + b.rpartition(b"|")[2]
+                        for a, b in zip(lines, reversed(lines))])
+
+
 BINARY = constant(bytes(range(256)) * 8)
 UTF8_ONCE = lambda data: data.decode("utf-8").encode("latin-1")     # undo one of two encodings
 LATIN1 = lambda data: UTF8_ONCE(data).decode("utf-8").encode("latin-1")
@@ -148,7 +156,8 @@ CASES = [
                                                   .read()),
      None, "sentences", SENT, 1, r"expected the header", ()),
     ("sentences-repeated-line", SENT, copy_line(3, 4), None, "sentences", SENT, 4,
-     r"sentence index 2 again \(expected 3\): a repeated or out-of-order line", ()),
+     r"sentence index 2 again \(first on line 3; expected 3\): a repeated or out-of-order line",
+     ()),
     ("sentences-missing-line", SENT, drop_line(4), None, "sentences", SENT, 4,
      r"expected sentence index 3, a tab and the sentence", ()),
     ("sentences-out-of-order", SENT,
@@ -168,7 +177,8 @@ CASES = [
      r": 6 sentences, but .*lists 7 .*either .*datasetSentences\.txt is cut short or "
      r".*datasetSplit\.txt has extra lines", (SPLIT,)),
     ("split-repeated-index", SPLIT, replace_line(5, b"3,1"), None, "dataset_split", SPLIT, 5,
-     r"sentence index 3 appears a second time \(first on line 4\)", ()),
+     r"sentence index 3 appears a second time \(first on line 4\), with another label \(1 here, "
+     r"2 there\)", ()),
     ("split-duplicate-line", SPLIT, copy_line(3, 4), None, "dataset_split", SPLIT, 4,
      r"sentence index 2 appears a second time \(first on line 3\)", ()),
     ("split-missing-line", SPLIT, drop_line(4), None, "dataset_split", SPLIT, None,
@@ -206,6 +216,14 @@ CASES = [
     ("dictionary-id-without-label", DICT, replace_line(5, b"The film .|99"), None, "sent_labels",
      DICT, 5, r"phrase id 99 has no line in .*sentiment_labels\.txt \(ids 0\.\.15\): either "
               r".*sentiment_labels\.txt is cut short or .*dictionary\.txt has a wrong id", (LAB,)),
+    ("dictionary-phrase-twice-two-ids", DICT, insert_line(7, b"The film .|11"), None, "sent_labels",
+     DICT, 7, r"phrase 'The film \.' appears a second time \(first on line 5\), with another id "
+              r"\(11 here, 14 there\)", ()),
+    ("dictionary-line-twice", DICT, copy_line(2, 3), None, "sent_labels", DICT, 3,
+     r"phrase 'A film \( not bad \) !' appears a second time \(first on line 2\); each", ()),
+    ("dictionary-every-phrase-twice", DICT, every_phrase_again_with_another_id, None, "sent_labels",
+     DICT, 7, r"phrase 'The film is a cliché \.' appears a second time \(first on line 1\), with "
+              r"another id \(15 here, 10 there\)", ()),
     ("dictionary-latin1", DICT, lambda d: d.decode("utf-8").encode("latin-1"), None, "sent_labels",
      DICT, 1, r"not UTF-8", ()),
     ("dictionary-cut-mid-line", DICT, cut_bytes(2), None, "sent_labels", DICT, 6,
@@ -237,7 +255,10 @@ CASES = [
     ("labels-id-not-a-number", LAB, replace_line(13, b"eleven|0.6"), None, "sent_labels", LAB, 13,
      r"with a number value", ()),
     ("labels-repeated-id", LAB, replace_line(14, b"11|0.85"), None, "sent_labels", LAB, 14,
-     r"phrase id 11 appears a second time \(first on line 13\)", ()),
+     r"phrase id 11 appears a second time \(first on line 13\), with another value \(0.85 here, "
+     r"0.6 there\)", ()),
+    ("labels-line-twice", LAB, copy_line(13, 14), None, "sent_labels", LAB, 14,
+     r"phrase id 11 appears a second time \(first on line 13\); each", ()),
     ("labels-cut-mid-line", LAB, cut_bytes(3), None, "sent_labels", LAB, 17,
      r"no newline at its end: the file is cut short", ()),
     ("labels-cut-at-line", LAB, keep_lines(14), None, "sent_labels", DICT, 4,
@@ -318,6 +339,13 @@ def test_crlf_and_blank_lines_give_the_same_data(tmp_path):
     assert sentences == expected[0] and split == expected[1]
     assert len(labels) == len(expected[2]) == 6
     assert labels[:3] == expected[2][:3] and labels[4:] == expected[2][4:]
+
+
+def test_phrases_equal_once_lower_cased_keep_the_last_id_as_the_classic(tmp_path):
+    """Not a repeated key: the file's keys differ ("The film ." / "THE FILM ."), the classic
+    ``dictionary[phrase.lower()] = id`` keeps the last, and so do we."""
+    d = damaged_copy(tmp_path, SST_TINY_DIR, DICT, insert_line(7, b"THE FILM .|10"))
+    assert load_all(d)[2][5] == 0.2          # sentence 6 "the film .": id 10's value, not 14's
 
 
 def test_split_lines_in_another_order_keep_file_order(tmp_path):

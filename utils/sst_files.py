@@ -124,10 +124,10 @@ def _read_pairs(path, body, sep, parse, expected):
     return np.array(keys, dtype=np.int64), values, np.array(linenos)
 
 
-def _refuse_repeats(path, what, keys, linenos):
-    """Raise for the first key given twice, naming both lines.
+def _refuse_repeats(path, what, keys, values, linenos, value_name):
+    """Raise for the first key given twice, naming both lines (and both values if they differ).
 
-    `keys` is a sequence of length P, `linenos` their line numbers.
+    `keys` and `values` are sequences of length P, `linenos` their line numbers.
     """
     if len(set(keys)) == len(keys):            # the usual case, in C
         return
@@ -136,8 +136,13 @@ def _refuse_repeats(path, what, keys, linenos):
         j = first.setdefault(key, i)
         if j != i:
             break
-    raise damaged(path, f"{what} {key!r} appears a second time (first on line {linenos[j]}); "
-                        f"each must appear once", linenos[i])
+    other = ("" if values[i] == values[j] else
+             f", with another {value_name} ({values[i]} here, {values[j]} there)")
+    if isinstance(key, bytes):                 # a phrase: decoded, and cut like a bad line
+        key = key.decode("utf-8", "replace")
+        key = key if len(key) <= 60 else key[:57] + "..."
+    raise damaged(path, f"{what} {key!r} appears a second time (first on line {linenos[j]})"
+                        f"{other}; each must appear once", linenos[i])
 
 
 # ---- datasetSentences.txt ----------------------------------------------------------------------
@@ -191,8 +196,10 @@ def _sequence_problem(fields, expected):
     if not fields:
         return f"a blank line where sentence {expected} should be"
     if fields[0].isascii() and fields[0].isdigit() and 0 < int(fields[0]) < expected:
-        return (f"sentence index {int(fields[0])} again (expected {expected}): a repeated or "
-                f"out-of-order line; the sentences must be numbered 1, 2, 3, ... once each")
+        seen = int(fields[0])               # sentence k is on line k + 1 (checked above)
+        return (f"sentence index {seen} again (first on line {seen + 1}; expected {expected}): "
+                f"a repeated or out-of-order line; the sentences must be numbered 1, 2, 3, ... "
+                f"once each")
     return (f"expected sentence index {expected}, a tab and the sentence (the sentences must "
             f"be numbered 1, 2, 3, ... in order)")
 
@@ -234,7 +241,7 @@ def read_split(path, n_sentences, sentences_path):
     index, label, linenos = _read_pairs(
         path, body, b",", _split_fields,
         "'sentence_index,label' with a label 1 (train), 2 (test) or 3 (dev)")
-    _refuse_repeats(path, "sentence index", index.tolist(), linenos)
+    _refuse_repeats(path, "sentence index", index.tolist(), label, linenos, "label")
     _check_split_covers(path, index, linenos, n_sentences, sentences_path)
     label = np.array(label)
     return [(index[label == k] - 1).tolist() for k in (1, 2, 3)]
@@ -282,8 +289,8 @@ def read_phrase_labels(dictionary_path, labels_path):
     ------
     DatasetFormatError
         Naming the line: empty, binary, cut short, wrong header, a line that is not
-        ``phrase|id`` or ``id|value``, not UTF-8, a value outside [0, 1], a phrase id given twice
-        (both lines), a phrase id of dictionary.txt with no label.
+        ``phrase|id`` or ``id|value``, not UTF-8, a value outside [0, 1], a phrase or phrase id
+        given twice (both lines), a phrase id of dictionary.txt with no label.
     """
     phrases, ids, linenos = _read_dictionary(dictionary_path)
     values = _read_sentiment_labels(labels_path)
@@ -317,6 +324,7 @@ def _read_dictionary(path):
         raw.append(phrase)
         ids.append(int(phrase_id))
         linenos.append(lineno)
+    _refuse_repeats(path, "phrase", raw, ids, linenos, "id")   # the file's keys: not lower-cased
     try:        # ASCII-only lower-casing, as the classic Python 2 str.lower() did
         text = b"\n".join(raw).lower().decode("utf-8")
     except UnicodeError:
@@ -347,5 +355,5 @@ def _read_sentiment_labels(path):
                             f"got {_lines(body)[lineno - 2][:60]!r}", lineno)
     labels = dict(zip(ids.tolist(), values))
     if len(labels) != ids.size:
-        _refuse_repeats(path, "phrase id", ids.tolist(), linenos)
+        _refuse_repeats(path, "phrase id", ids.tolist(), values, linenos, "value")
     return labels
