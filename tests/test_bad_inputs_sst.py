@@ -1,13 +1,15 @@
 """Bad SST data files: each damaged copy is refused by utils/treebank.py with a one-line
 DatasetFormatError (or FileNotFoundError) that names the file to blame, the line where one line
 is to blame, and the fix; tolerated variants load to the right result; the source data is never
-touched. Issue 11, items 3 and 7 ("duplicate or missing split lines"); issue 18 (a key given
-twice: both lines named)."""
+touched; a folder, FIFO or device is refused at once. Issue 11, items 3 and 7 ("duplicate or
+missing split lines"); issue 18 (a key given twice: both lines named; special files)."""
+import contextlib
 import gzip
 import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import warnings
@@ -15,6 +17,7 @@ import warnings
 import pytest
 
 from conftest import SST_TINY_DIR, require_data
+from utils.files import NotRegularFileError
 from utils.treebank import (DEFAULT_SST_PATH, DatasetFormatError, MissingLabelWarning,
                             StanfordSentiment)
 
@@ -22,6 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENT, SPLIT = "datasetSentences.txt", "datasetSplit.txt"
 DICT, LAB = "dictionary.txt", "sentiment_labels.txt"
 SST_FILES = (SENT, SPLIT, DICT, LAB)
+METHOD = {SENT: "sentences", SPLIT: "dataset_split", DICT: "sent_labels", LAB: "sent_labels"}
 
 
 def tree_digest(folder):
@@ -40,6 +44,20 @@ def source_data_intact():
     with pytest.warns(MissingLabelWarning):             # sentence 4 has no entry: normal
         assert len(ds.getTrainSentences()) == 2
     assert ds.numSentences() == 6 and ds.dataset_split() == [[0, 1, 3], [2, 5], [4]]
+
+
+@contextlib.contextmanager
+def within(seconds):
+    """Fail, instead of hanging the suite, if the block takes longer than `seconds`."""
+    def timeout(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s: it waits or loops forever")
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # ---- edits of a file's bytes (line numbers are 1-based, the header is line 1) ---------------
@@ -289,36 +307,33 @@ def test_damaged_file_is_blamed(tmp_path, damaged, edit, extra, method, blamed, 
     assert str(again.value) == str(err.value)
 
 
-# ---- missing or unreadable files ----------------------------------------------------------
-@pytest.mark.parametrize("name, method", [(SENT, "sentences"), (SPLIT, "dataset_split"),
-                                          (DICT, "sent_labels"), (LAB, "sent_labels")])
-def test_missing_file_is_named(tmp_path, name, method):
+# ---- missing, special or unreadable files ----------------------------------------------------
+KINDS = {   # how to put something that is not a readable regular file where a file should be
+    "missing": (os.remove, FileNotFoundError, r"SST file {path} not found; run `bash get_datasets"),
+    "folder": (lambda p: (os.remove(p), os.mkdir(p)), NotRegularFileError, r"a folder"),
+    "fifo": (lambda p: (os.remove(p), os.mkfifo(p)), NotRegularFileError, r"a named pipe \(FIFO\)"),
+    "device": (lambda p: (os.remove(p), os.symlink("/dev/zero", p)), NotRegularFileError,
+               r"a character device"),
+    "unreadable": (lambda p: os.chmod(p, 0), PermissionError, r"Permission denied"),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", SST_FILES)
+def test_a_file_that_is_missing_or_special_is_named_at_once(tmp_path, name, kind):
+    if kind == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root reads files whatever their permissions")
+    make, error, reason = KINDS[kind]
     d = damaged_copy(tmp_path, SST_TINY_DIR, name, lambda data: data)
-    os.remove(d / name)
+    make(d / name)
     ds = StanfordSentiment(d)
-    with pytest.raises(FileNotFoundError) as err:
-        getattr(ds, method)()
+    with within(10), pytest.raises(error) as err:     # never waits on a FIFO, never reads /dev/zero
+        getattr(ds, METHOD[name])()
     msg = str(err.value)
-    assert "\n" not in msg and str(d / name) in msg and "bash get_datasets.sh" in msg, msg
-    if name != SENT:
+    assert "\n" not in msg and str(d / name) in msg, msg
+    assert re.search(reason.format(path=re.escape(str(d / name))), msg), msg
+    if kind == "missing" and name != SENT:
         assert ds.numSentences() == 6      # q3_run needs only datasetSentences.txt
-
-
-def test_folder_in_place_of_a_file(tmp_path):
-    d = damaged_copy(tmp_path, SST_TINY_DIR, SENT, lambda data: data)
-    os.remove(d / SENT)
-    os.mkdir(d / SENT)
-    with pytest.raises(FileNotFoundError, match=re.escape(f"{d / SENT} not found (or not a file)")):
-        StanfordSentiment(d).sentences()
-
-
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
-                    reason="root reads files whatever their permissions")
-def test_unreadable_file_is_named(tmp_path):
-    d = damaged_copy(tmp_path, SST_TINY_DIR, SENT, lambda data: data)
-    os.chmod(d / SENT, 0)
-    with pytest.raises(PermissionError, match=re.escape(f"{d / SENT} cannot be read")):
-        StanfordSentiment(d).sentences()
 
 
 # ---- tolerated variants: the right result --------------------------------------------------

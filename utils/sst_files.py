@@ -12,7 +12,8 @@ sentiment_labels.txt  ``phrase_id|value``       header; value in [0, 1]
 Each file is checked where it enters, and the files against one another (the split against the
 sentences, the phrase ids of the dictionary against the labels). A damaged file raises
 :class:`DatasetFormatError`, one line: the file to blame (``path:line:`` when a line is to blame,
-both lines for a key given twice), what is wrong, and the fix -- never a later symptom.
+both lines for a key given twice), what is wrong, and the fix -- never a later symptom. Only
+regular files are read: a folder, FIFO or device is refused at once (``utils.files``).
 """
 import os
 import re
@@ -20,6 +21,7 @@ import re
 import numpy as np
 
 from utils.data_paths import DEFAULT_SST_PATH, FETCH_HINT
+from utils.files import read_regular
 
 _BOM = b"\xef\xbb\xbf"
 _MAX_ID = 2 ** 62         # larger "indices" are damage, and would not fit NumPy's int64
@@ -56,18 +58,14 @@ def _read_text_file(path, header=None):
     """Return what follows the header line of an SST file (all of it without `header`), after
     the checks all four files share.
 
-    The file must be there (a missing one names the fetch command), non-empty text (no NUL
-    byte, no byte-order mark), end with a newline (a copy cut short mid-line ends without
+    The file must be a regular file (a missing one names the fetch command), non-empty text (no
+    NUL byte, no byte-order mark), end with a newline (a copy cut short mid-line ends without
     one), start with `header` (lower-cased, if given) and hold a non-blank line after it.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"SST file {path} not found (or not a file); {FETCH_HINT}")
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as err:
-        raise type(err)(f"SST file {path} cannot be read ({err.strerror}); check its "
-                        f"permissions or {FETCH_HINT}") from None
+        raw = read_regular(path, "SST file")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"SST file {path} not found; {FETCH_HINT}") from None
     if not raw:
         raise damaged(path, "the file is empty")
     nul = raw.find(b"\0")
