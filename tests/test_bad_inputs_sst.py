@@ -1,8 +1,9 @@
 """Bad SST data files: each damaged copy is refused by utils/treebank.py with a one-line
 DatasetFormatError (or FileNotFoundError) that names the file to blame, the line where one line
 is to blame, and the fix; tolerated variants load to the right result; the source data is never
-touched; a folder, FIFO or device is refused at once. Issue 11, items 3 and 7 ("duplicate or
-missing split lines"); issue 18 (a key given twice: both lines named; special files)."""
+touched; a special file is refused at once, and a draw that can never succeed raises. Issue 11,
+items 3 and 7 ("duplicate or missing split lines"); issue 18 (keys given twice, special files,
+endless loops)."""
 import contextlib
 import gzip
 import hashlib
@@ -14,12 +15,17 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
+import utils.sst_corpus
+import utils.treebank
 from conftest import SST_TINY_DIR, require_data
+from q3_word2vec import getNegativeSamples, negSamplingCostAndGradient
+from treebank_reference import set_all_sentences
 from utils.files import NotRegularFileError
 from utils.treebank import (DEFAULT_SST_PATH, DatasetFormatError, MissingLabelWarning,
-                            StanfordSentiment)
+                            SamplingError, StanfordSentiment)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SENT, SPLIT = "datasetSentences.txt", "datasetSplit.txt"
@@ -334,6 +340,70 @@ def test_a_file_that_is_missing_or_special_is_named_at_once(tmp_path, name, kind
     assert re.search(reason.format(path=re.escape(str(d / name))), msg), msg
     if kind == "missing" and name != SENT:
         assert ds.numSentences() == 6      # q3_run needs only datasetSentences.txt
+
+
+# ---- draws that can never succeed raise, on the classic and the batched path -------------------
+def tiny(all_sentences=None, tablesize=1000, table=None):
+    """The tiny fixture, with allSentences() and the sampling table replaced if given."""
+    ds = StanfordSentiment(SST_TINY_DIR, tablesize=tablesize)
+    if all_sentences is not None:
+        set_all_sentences(ds, all_sentences)
+    if table is not None:
+        ds._sampleTable = np.array(table, dtype=np.int32)
+    return ds
+
+
+one_word_corpus = lambda: tiny([["good", "good"], ["good", "good", "good"]])   # no context word
+empty_corpus = lambda: tiny([])
+one_word_table = lambda: tiny(tablesize=1)             # its table is [0]: "the" and nothing else
+RNG = np.random.default_rng
+IMPOSSIBLE = {   # case: (dataset, draw, error, reason)
+    "classic-window-no-context": (one_word_corpus, lambda ds: ds.getRandomContext(3), SamplingError,
+                                  r"none of the 2 sentences holds two different words"),
+    "batched-window-no-context": (one_word_corpus, lambda ds: ds.sample_windows(RNG(0), 10, 3),
+                                  SamplingError, r"none of the 2 sentences holds two different"),
+    "classic-window-empty-corpus": (empty_corpus, lambda ds: ds.getRandomContext(3), SamplingError,
+                                    r"the corpus is empty"),
+    "batched-window-empty-corpus": (empty_corpus, lambda ds: ds.sample_windows(RNG(0), 10, 3),
+                                    SamplingError, r"the corpus is empty"),
+    "classic-negatives": (one_word_table, lambda ds: getNegativeSamples(0, ds, 10), ValueError,
+                          r"sampleTokenIdx\(\) gave the target 0 1000 times in a row"),
+    "classic-negsampling-loss": (one_word_table, lambda ds: negSamplingCostAndGradient(
+        np.ones(3), 0, np.ones((15, 3)), ds, 10), ValueError, r"gave the target 0 1000 times"),
+    "batched-negatives": (one_word_table, lambda ds: ds.sample_negatives(RNG(0), [3, 0, 2], 10),
+                          SamplingError, r"every entry of the negative-sampling table is word 0"),
+}
+
+
+@pytest.mark.parametrize("dataset, draw, error, reason", IMPOSSIBLE.values(), ids=IMPOSSIBLE.keys())
+def test_a_draw_that_can_never_succeed_raises(dataset, draw, error, reason):
+    ds = dataset()
+    with within(20), pytest.raises(error, match=reason) as err:
+        draw(ds)
+    assert "\n" not in str(err.value)
+
+
+rare_context_corpus = lambda: tiny([["good", "good"]] * 30 + [["the", "film"]])  # 1 in ~60
+rare_negative_table = lambda: tiny(tablesize=100, table=[0] + [1] * 99)          # 0 once in 100
+RARE = {   # case: (dataset, draw, check of the result)
+    "classic-window": (rare_context_corpus, lambda ds: ds.getRandomContext(1),
+                       lambda got: got in [("the", ["film"]), ("film", ["the"])]),
+    "batched-window": (rare_context_corpus, lambda ds: ds.sample_windows(RNG(0), 20, 1),
+                       lambda got: set(got[1][:, 0].tolist()) <= {0, 1} and np.all(got[1][:, 1] == -1)),
+    "batched-negatives": (rare_negative_table, lambda ds: ds.sample_negatives(RNG(0), [1, 1], 3),
+                          lambda got: got.tolist() == [[0, 0, 0], [0, 0, 0]]),
+}
+
+
+@pytest.mark.parametrize("dataset, draw, check", RARE.values(), ids=RARE.keys())
+def test_a_rare_but_possible_draw_goes_on_past_the_bound(monkeypatch, dataset, draw, check):
+    """With the bound at 3 redraws, the check that success is possible runs and lets it go on."""
+    monkeypatch.setattr(utils.sst_corpus, "MAX_REDRAWS", 3)
+    monkeypatch.setattr(utils.treebank, "MAX_REDRAWS", 3)
+    ds = dataset()
+    for _ in range(5):
+        with within(20):
+            assert check(draw(ds))
 
 
 # ---- tolerated variants: the right result --------------------------------------------------

@@ -1,5 +1,6 @@
 """Tests of utils/treebank.py: exact values on the tiny fixture, distributions of the batched
 samplers against the classic ones, errors, and counts on the real SST (fixture ``sst``)."""
+import hashlib
 import math
 import os
 import random
@@ -265,12 +266,6 @@ def test_sample_windows_and_classic_match_the_exact_distribution(sst_tiny):
     assert stat < chi2_limit(len(keys) - 1), stat
 
 
-def test_sample_windows_redraw_gives_up_when_no_window_exists(sst_tiny):
-    set_all_sentences(sst_tiny, [["good", "good"]])
-    with pytest.raises(RuntimeError, match="non-empty context"):
-        sst_tiny.sample_windows(np.random.default_rng(0), 10, 2)
-
-
 # ---- negative sampling ---------------------------------------------------------------------
 def test_sampleTable_by_hand(tmp_path):
     """Counts a: 1, b: 16, UNK: 1 -> weights 1, 8, 1 -> cumulative 1, 9, 10 (tablesize 10)."""
@@ -327,6 +322,25 @@ def test_sample_negatives_distribution_and_never_target(sst_tiny):
     keep = expected > 0
     assert observed[1] == 0
     assert chi2_stat(observed[keep], expected[keep] * 20_000) < chi2_limit(keep.sum() - 1)
+
+
+def test_draws_are_exactly_those_of_the_loader_before_the_split(sst_tiny):
+    """Bounding the redraw loops changed no draw: the windows and negatives (numpy Generator),
+    the classic contexts and table draws (Python's random) and the state left behind hash to
+    what the one-module loader of commit de6eedf gave."""
+    sst_tiny.sampleTable()
+    set_all_sentences(sst_tiny, WINDOW_SENTENCES)
+    digest = hashlib.sha256()
+    centres, contexts = sst_tiny.sample_windows(np.random.default_rng(0), 1000, 3)
+    negatives = sst_tiny.sample_negatives(np.random.default_rng(1), np.repeat([1, 5, 14], 100), 5)
+    for a in (centres, contexts, negatives):
+        digest.update(a.tobytes())
+    random.seed(4)
+    classic = [sst_tiny.getRandomContext(random.randint(1, 3)) for _ in range(200)]
+    classic.append([sst_tiny.sampleTokenIdx() for _ in range(50)])
+    classic.append(random.random())
+    digest.update(repr(classic).encode())
+    assert digest.hexdigest()[:16] == "432d520ba2c6a456"
 
 
 # ---- errors --------------------------------------------------------------------------------

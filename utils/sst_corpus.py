@@ -9,14 +9,24 @@ which makes building the x30 subsampled corpus (`subsample`) and drawing windows
 a ``numpy.random.Generator`` and give the distributions of the classic per-window methods of
 ``utils.treebank.StanfordSentiment`` (``getRandomContext``, ``sampleTokenIdx``), which tests
 prove; `subsample` consumes Python's ``random`` exactly as the classic per-word loop does.
+
+A draw that cannot succeed is never waited on: after MAX_REDRAWS rounds of redraws, the sampler
+checks whether success is possible at all (a window with a context word, a word other than the
+target in the table) and raises SamplingError if not; if it is, it draws on.
 """
 import contextlib
+import itertools
 import random
 from collections.abc import Sequence
 
 import numpy as np
 
-MAX_REDRAW_ROUNDS = 1000  # batched samplers give up (error) after this many redraw rounds
+MAX_REDRAWS = 1000   # redraws before checking that a draw can succeed at all
+
+
+class SamplingError(ValueError):
+    """The corpus cannot give what is asked: no window has a context word, or the sampling
+    table holds no word but the target."""
 
 
 @contextlib.contextmanager
@@ -134,6 +144,22 @@ class Corpus:
         """Token indices of sentence i, a list of int."""
         return self.ids[self.offsets[i]:self.offsets[i + 1]].tolist()
 
+    def check_context(self):
+        """Raise SamplingError if no window of any half-width has a context word.
+
+        A window has one iff its sentence has a word other than its centre within C >= 1, so
+        some window has one iff some sentence holds two different words, side by side somewhere.
+        """
+        if len(self) == 0:
+            raise SamplingError("the corpus is empty: no window can be drawn")
+        differs = self.ids[1:] != self.ids[:-1]                 # (M - 1,) word j+1 != word j
+        starts = self.offsets[1:-1]
+        differs[starts[(starts > 0) & (starts < self.ids.size)] - 1] = False   # across sentences
+        if not differs.any():
+            raise SamplingError(
+                f"none of the {len(self)} sentences holds two different words, so no window has a "
+                f"context word: word2vec needs sentences of two different words or more")
+
     def sample_windows(self, rng, n, C):
         """Draw n (centre, context) windows at once; batched version of getRandomContext.
 
@@ -155,11 +181,16 @@ class Corpus:
             Token index of each centre word.
         contexts : ndarray of int64, shape (n, 2C)
             Token indices of each context in sentence order, then -1 padding.
+
+        Raises
+        ------
+        SamplingError
+            No window has a context word (after MAX_REDRAWS rounds, or an empty corpus).
         """
         if C < 1:
             raise ValueError(f"C must be >= 1, got {C}")
         if len(self) == 0:
-            raise RuntimeError("the corpus is empty: no window can be drawn")
+            self.check_context()
         if C not in self._padded:
             self._padded[C] = np.pad(self.ids, C, constant_values=-1)
         padded = self._padded[C]                                  # (M + 2C,)
@@ -172,9 +203,11 @@ class Corpus:
         buffer = np.full(n * 2 * C + 1, -1, dtype=np.int64)      # contexts, then a dump slot
         dump = n * 2 * C
         todo = np.arange(n)
-        for _ in range(MAX_REDRAW_ROUNDS):
+        for rounds in itertools.count():
             if todo.size == 0:
                 return centres, buffer[:dump].reshape(n, 2 * C)
+            if rounds == MAX_REDRAWS:
+                self.check_context()
             k = todo.size
             sent = rng.integers(0, lengths32.size, size=k)        # (k,) uniform sentence
             L = lengths32[sent]                                   # (k,)
@@ -192,7 +225,14 @@ class Corpus:
             buffer[np.where(valid, todo * (2 * C) - 1 + rank, dump)] = word
             centres[todo[found]] = centre[found]
             todo = todo[~found]
-        raise RuntimeError(f"no window with a non-empty context after {MAX_REDRAW_ROUNDS} rounds")
+
+
+def check_table(table, target):
+    """Raise SamplingError if the negative-sampling table holds no word but `target`."""
+    if np.all(table == target):
+        raise SamplingError(
+            f"every entry of the negative-sampling table is word {target}, so no negative sample "
+            f"can differ from it: the table needs a second word (a larger vocabulary or tablesize)")
 
 
 def sample_negatives(table, rng, targets, K):
@@ -212,15 +252,20 @@ def sample_negatives(table, rng, targets, K):
     Returns
     -------
     negatives : ndarray of int64, shape (n, K)
+
+    Raises
+    ------
+    SamplingError
+        The table holds no word but a target (checked after MAX_REDRAWS rounds).
     """
     targets = np.asarray(targets, dtype=np.int64).reshape(-1)
     negatives = table[rng.integers(0, table.size, size=(targets.size, K))].astype(np.int64)
     flat = negatives.reshape(-1)                                    # view, (n*K,)
     clash = np.flatnonzero(flat == np.repeat(targets, K))
-    for _ in range(MAX_REDRAW_ROUNDS):
+    for rounds in itertools.count():
         if clash.size == 0:
             return negatives
+        if rounds == MAX_REDRAWS:
+            check_table(table, targets[clash[0] // K])
         flat[clash] = table[rng.integers(0, table.size, size=clash.size)]
         clash = clash[flat[clash] == targets[clash // K]]
-    raise RuntimeError(f"could not draw negatives different from their target after "
-                       f"{MAX_REDRAW_ROUNDS} rounds (is the target the only token in the table?)")

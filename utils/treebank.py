@@ -21,14 +21,15 @@ from collections import Counter
 import numpy as np
 
 from utils.data_paths import DEFAULT_SST_PATH, FETCH_HINT
-from utils.sst_corpus import Corpus, SentenceList, sample_negatives, subsample
+from utils.sst_corpus import (MAX_REDRAWS, Corpus, SamplingError, SentenceList, sample_negatives,
+                              subsample)
 from utils.sst_files import (DatasetFormatError, damaged, read_phrase_labels, read_sentences,
                              read_split)
 
 # Also imported from here by the scripts and tests: DEFAULT_SST_PATH, DatasetFormatError,
-# MissingLabelWarning.
-__all__ = ["StanfordSentiment", "MissingLabelWarning", "DatasetFormatError", "DEFAULT_SST_PATH",
-           "N_COPIES", "SUBSAMPLE_RATE", "TABLE_POWER"]
+# SamplingError, MissingLabelWarning.
+__all__ = ["StanfordSentiment", "MissingLabelWarning", "DatasetFormatError", "SamplingError",
+           "DEFAULT_SST_PATH", "N_COPIES", "SUBSAMPLE_RATE", "TABLE_POWER"]
 
 # ---- classic constants -------------------------------------------------------------------
 N_COPIES = 30             # allSentences(): every sentence 30 times, each copy subsampled anew
@@ -210,14 +211,21 @@ class StanfordSentiment:
         -------
         centerword : str
         context : list of str, 1 .. 2C words in sentence order
+
+        Raises
+        ------
+        SamplingError
+            No window of allSentences() has a context word (checked after MAX_REDRAWS draws).
         """
         if C < 1:
             raise ValueError(f"C must be >= 1, got {C}")
         self.all_sentences_csr()
         corpus = self._allsent
         if len(corpus) == 0:
-            raise RuntimeError("allSentences() is empty: no window can be drawn")
-        while True:
+            corpus.check_context()                 # raises: no sentence to draw from
+        for tries in itertools.count():
+            if tries == MAX_REDRAWS:
+                corpus.check_context()             # raises if no draw can ever succeed
             sentID = random.randint(0, len(corpus) - 1)
             sent = corpus.sentence(sentID)
             wordID = random.randint(0, len(sent) - 1)
