@@ -190,7 +190,7 @@ class Corpus:
         if C < 1:
             raise ValueError(f"C must be >= 1, got {C}")
         if len(self) == 0:
-            self.check_context()
+            self.check_context()                                  # raises: nothing to draw from
         if C not in self._padded:
             self._padded[C] = np.pad(self.ids, C, constant_values=-1)
         padded = self._padded[C]                                  # (M + 2C,)

@@ -164,7 +164,7 @@ class StanfordSentiment:
         allsentences : SentenceList
             Sequence of lists of str (``len``, indexing, iteration).
         """
-        self.all_sentences_csr()
+        self._corpus()
         return self._allsentences
 
     def all_sentences_csr(self):
@@ -176,10 +176,15 @@ class StanfordSentiment:
         offsets : ndarray of int64, shape (len(allSentences()) + 1,)
             Sentence i of allSentences() is ``ids[offsets[i]:offsets[i + 1]]``.
         """
+        corpus = self._corpus()
+        return corpus.ids, corpus.offsets
+
+    def _corpus(self):
+        """allSentences() as a Corpus, built on first use."""
         if self._allsent is None:
             self._install_all_sentences(*subsample(*self.sentences_csr(), self.rejectProb(),
                                                    N_COPIES))
-        return self._allsent.ids, self._allsent.offsets
+        return self._allsent
 
     def _install_all_sentences(self, ids, offsets):
         """Make (ids (M',), offsets (S'+1,)) the allSentences() corpus."""
@@ -219,8 +224,7 @@ class StanfordSentiment:
         """
         if C < 1:
             raise ValueError(f"C must be >= 1, got {C}")
-        self.all_sentences_csr()
-        corpus = self._allsent
+        corpus = self._corpus()
         if len(corpus) == 0:
             corpus.check_context()                 # raises: no sentence to draw from
         for tries in itertools.count():
@@ -245,8 +249,7 @@ class StanfordSentiment:
         contexts : ndarray of int64, shape (n, 2C)
             Token indices of each context in sentence order, then -1 padding.
         """
-        self.all_sentences_csr()
-        return self._allsent.sample_windows(rng, n, C)
+        return self._corpus().sample_windows(rng, n, C)
 
     # ---- sentiment labels and splits -----------------------------------------------------
     def sent_labels(self):
