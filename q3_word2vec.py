@@ -113,22 +113,21 @@ def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
 
 
 def getNegativeSamples(target, dataset, K):
-    """Draw K negative sample indices, none equal to `target`.
-
-    Each is one ``dataset.sampleTokenIdx()`` call, redrawn while it equals
-    `target`; K draws in order (the course's order of randomness).
-
-    Returns
-    -------
-    negatives : list of int, length K
-    """
+    """Draw K negative sample indices, none equal to `target`: each is a ``dataset.sampleTokenIdx()``
+    call, redrawn while it equals `target`, in the course's order of randomness. Returns a list
+    of K ints; a ValueError if 1000 draws in a row give `target` (a table that holds nothing else)."""
     if K < 1:
         raise ValueError(f"K = {K} negative samples: K must be at least 1")
     negatives = []
-    while len(negatives) < K:   # the classic sampler is scalar: one call per draw
-        idx = dataset.sampleTokenIdx()
-        if idx != target:       # a draw equal to target is redrawn
-            negatives.append(idx)
+    for _ in range(K):          # the classic sampler is scalar: one call per draw
+        for _ in range(1000):   # a draw equal to target is redrawn
+            idx = dataset.sampleTokenIdx()
+            if idx != target:
+                break
+        else:
+            raise ValueError(f"getNegativeSamples: sampleTokenIdx() gave the target {target} 1000 "
+                             f"times in a row: negative sampling needs a second word in the table")
+        negatives.append(idx)
     return negatives
 
 

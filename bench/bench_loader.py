@@ -1,4 +1,4 @@
-"""Benchmark of the data layer (utils/treebank.py, utils/glove.py) on the real data.
+"""Benchmark of the data layer (the SST loader utils/treebank.py, utils/glove.py) on real data.
 
     python bench/bench_loader.py          # about 10 s; needs `bash get_datasets.sh` first
 
@@ -105,8 +105,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.parse_args(argv)
     sys.path.insert(0, ROOT)
-    from utils.glove import DEFAULT_GLOVE_PATH
-    from utils.treebank import DEFAULT_SST_PATH
+    from utils.data_paths import DEFAULT_GLOVE_PATH, DEFAULT_SST_PATH
     for path in (DEFAULT_SST_PATH, DEFAULT_GLOVE_PATH):
         if not os.path.exists(path):
             sys.exit(f"bench_loader: {path} not found; run `bash get_datasets.sh` first")

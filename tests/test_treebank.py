@@ -1,5 +1,7 @@
-"""Tests of utils/treebank.py: exact values on the tiny fixture, distributions of the batched
-samplers against the classic ones, errors, and counts on the real SST (fixture ``sst``)."""
+"""Tests of the SST loader (utils/treebank.py, utils/sst_corpus.py): exact values on the tiny
+fixture, distributions of the batched samplers against the classic ones, and counts on the real
+SST (fixture ``sst``). Damaged files and impossible draws: tests/test_bad_inputs_sst.py."""
+import hashlib
 import math
 import os
 import random
@@ -11,10 +13,11 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from conftest import SST_TINY_DIR
+from conftest import SST_TINY_DIR, require_data
+from q3_word2vec import getNegativeSamples
 from treebank_reference import sample_table_reference, set_all_sentences, subsample_reference
-from utils.treebank import (DatasetFormatError, MissingLabelWarning, SentenceList,
-                            StanfordSentiment, subsample)
+from utils.sst_corpus import SentenceList, subsample
+from utils.treebank import DEFAULT_SST_PATH, MissingLabelWarning, StanfordSentiment
 
 # ---- the tiny fixture, worked out by hand from tests/fixtures/sst_tiny -----------------------
 NBSP = "\u00a0"
@@ -43,25 +46,67 @@ def chi2_limit(df):
     return df + 7 * math.sqrt(2 * df)
 
 
-# ---- sentences and vocabulary ------------------------------------------------------------
-def test_sentences_repaired_lowercased_split_on_ascii_space(sst_tiny):
-    assert sst_tiny.sentences() == TINY_SENTENCES
-    assert sst_tiny.numSentences() == 6
+# ---- what the loader reads: by hand from the tiny fixture, observed on the real SST -----------
+S = TINY_SENTENCES
+TINY = {   # case: (what is read, its value)
+    "sentences": (lambda ds: ds.sentences(), TINY_SENTENCES),   # repaired, lower-cased, ASCII split
+    "numSentences": (lambda ds: ds.numSentences(), 6),
+    "tokens-in-order": (lambda ds: list(ds.tokens().items()), list(zip(TINY_TOKENS, range(15)))),
+    "tokenfreq": (lambda ds: ds.tokenfreq, dict(zip(TINY_TOKENS, TINY_FREQ))),
+    "revtokens": (lambda ds: (ds.tokens(), ds._revtokens)[1], TINY_TOKENS),
+    "wordcount": (lambda ds: (ds.tokens(), ds._wordcount)[1], 31),        # 30 words + UNK
+    "csr-shapes": (lambda ds: [a.shape for a in ds.sentences_csr()], [(30,), (7,)]),
+    "csr-offsets": (lambda ds: ds.sentences_csr()[1].tolist(), [0, 6, 13, 20, 24, 27, 30]),
+    "csr-sentence-4": (lambda ds: ds.sentences_csr()[0][20:24].tolist(), [7, 3, 1, 5]),  # not a film .
+    "dataset_split": (lambda ds: ds.dataset_split(), [[0, 1, 3], [2, 5], [4]]),
+    "getTrainSentences": (lambda ds: ds.getTrainSentences(), [(S[0], 0), (S[1], 2)]),  # 4: no label
+    "getTestSentences": (lambda ds: ds.getTestSentences(), [(S[2], 4), (S[5], 3)]),
+    "getDevSentences": (lambda ds: ds.getDevSentences(), [(S[4], 1)]),
+}
+REAL = {   # case: (what is read, its value); the classes are the PTB tree root labels (see below)
+    "tokens": (lambda ds: len(ds.tokens()), 19_539),
+    "first-tokens": (lambda ds: list(ds.tokens())[:6], ["the", "rock", "is", "destined", "to", "be"]),
+    "UNK": (lambda ds: (ds.tokens()["UNK"], ds.tokenfreq["UNK"]), (19_538, 1)),
+    "numSentences": (lambda ds: ds.numSentences(), 11_855),
+    "words": (lambda ds: [ds.sentences_csr()[0].size, ds.sentences_csr()[1][-1]], [227_242] * 2),
+    "wordcount": (lambda ds: (ds._wordcount, sum(ds.tokenfreq.values())), (227_243, 227_243)),
+    "rejectProb-both-branches": (lambda ds: [(ds.rejectProb() > 0).sum(), (ds.rejectProb() == 0).sum()],
+                                 [7_050, 12_489]),          # tokens subsampled, tokens always kept
+    "repaired-words": (lambda ds: [w for w in ["cliché", "pokémon", "café", "brûlée", "schütte",
+                                                f"8{NBSP}1\\/2"] if w not in ds.tokens()], []),
+    "no-double-encoding-left": (lambda ds: [w for w in ds.tokens() if "Ã" in w or "Â" in w], []),
+    "lower-cased": (lambda ds: [w for w in ds.tokens() if w != w.lower()], ["UNK"]),
+    "split-sizes": (lambda ds: [len(s) for s in ds.dataset_split()], [8544, 2210, 1101]),
+    "train-classes": (lambda ds: classes(ds.getTrainSentences()), [1091, 2216, 1623, 2322, 1287]),
+    "dev-classes": (lambda ds: classes(ds.getDevSentences()), [139, 289, 229, 279, 165]),
+    "test-classes": (lambda ds: classes(ds.getTestSentences()), [279, 633, 389, 510, 399]),
+    "first-train": (lambda ds: (ds.getTrainSentences()[0][0][:4], ds.getTrainSentences()[0][1]),
+                    (["the", "rock", "is", "destined"], 3)),
+    "first-test": (lambda ds: ds.getTestSentences()[0],
+                   (["effective", "but", "too-tepid", "biopic"], 2)),
+    "last-test": (lambda ds: ds.getTestSentences()[-1],
+                  (["-lrb-", "u", "-rrb-", "nrelentingly", "stupid", "."], 0)),
+    "first-dev-class": (lambda ds: ds.getDevSentences()[0][1], 3),
+    "sentence-7441": (lambda ds: (" ".join(ds.sentences()[7440]), ds.sent_labels()[7440]),
+                      ("how do you spell cliché ?", 0.16667)),
+    "sentence-7441-class": (lambda ds: ds.categorify(ds.sent_labels()[7440]), 0),
+}
 
 
-def test_tokens_order_frequencies_and_wordcount(sst_tiny):
-    tokens = sst_tiny.tokens()
-    assert list(tokens.items()) == [(w, i) for i, w in enumerate(TINY_TOKENS)]
-    assert sst_tiny.tokenfreq == dict(zip(TINY_TOKENS, TINY_FREQ))
-    assert sst_tiny._revtokens == TINY_TOKENS
-    assert sst_tiny._wordcount == 31          # 30 words + UNK
+def classes(rows):
+    """Number of (words, class) rows of each class 0..4."""
+    return np.bincount([cls for _, cls in rows], minlength=5).tolist()
 
 
-def test_sentences_csr(sst_tiny):
-    ids, offsets = sst_tiny.sentences_csr()
-    assert ids.shape == (30,) and offsets.shape == (7,)
-    assert offsets.tolist() == [0, 6, 13, 20, 24, 27, 30]
-    assert ids[offsets[3]:offsets[4]].tolist() == [7, 3, 1, 5]   # not a film .
+@pytest.mark.filterwarnings("ignore::utils.treebank.MissingLabelWarning")
+@pytest.mark.parametrize("read, value", TINY.values(), ids=TINY.keys())
+def test_tiny_fixture(sst_tiny, read, value):
+    assert read(sst_tiny) == value
+
+
+@pytest.mark.parametrize("read, value", REAL.values(), ids=REAL.keys())
+def test_real_sst(sst, read, value):
+    assert read(sst) == value
 
 
 def test_empty_sentence_and_extra_whitespace(tmp_path):
@@ -91,16 +136,6 @@ def test_sent_labels_and_one_warning_with_count(sst_tiny):
         sst_tiny.getTrainSentences()          # cached: no second warning
 
 
-def test_dataset_split_and_split_sentences(sst_tiny):
-    assert sst_tiny.dataset_split() == [[0, 1, 3], [2, 5], [4]]
-    with pytest.warns(MissingLabelWarning):
-        train = sst_tiny.getTrainSentences()
-    s = TINY_SENTENCES
-    assert train == [(s[0], 0), (s[1], 2)]    # sentence 4 has no label
-    assert sst_tiny.getTestSentences() == [(s[2], 4), (s[5], 3)]
-    assert sst_tiny.getDevSentences() == [(s[4], 1)]
-
-
 @pytest.mark.parametrize("value, cls", [(0.0, 0), (0.2, 0), (0.2000001, 1), (0.4, 1), (0.5, 2),
                                         (0.6, 2), (0.8, 3), (0.8000001, 4), (1.0, 4)])
 def test_categorify_boundaries(value, cls):
@@ -121,22 +156,28 @@ def test_rejectProb(sst_tiny):
     assert np.all(p > 0.98)
 
 
-def test_allSentences_matches_classic_and_its_random_stream(sst_tiny):
-    ids, offsets = sst_tiny.sentences_csr()
-    big = np.tile(ids, 20)                    # 120 sentences, enough to keep a few
-    big_offsets = np.concatenate([[0], np.cumsum(np.tile(np.diff(offsets), 20))])
-    big_sentences = TINY_SENTENCES * 20
-    p = sst_tiny.rejectProb() * 0.6           # keep ~half the words so sentences survive
-    random.seed(1)
-    kept_ids, kept_offsets = subsample(big, big_offsets, p, copies=30)
+# (fixture, copies of its corpus, factor on rejectProb, copies made by subsample, seed)
+SUBSAMPLE_CASES = {"tiny-x20": ("sst_tiny", 20, 0.6, 30, 1),   # ~half kept: many sentences survive
+                   "real": ("sst", 1, 1.0, 1, 8)}
+
+
+@pytest.mark.parametrize("fixture, tile, factor, copies, seed", SUBSAMPLE_CASES.values(),
+                         ids=SUBSAMPLE_CASES.keys())
+def test_subsample_equals_the_classic_loop_and_its_random_stream(request, fixture, tile, factor,
+                                                                 copies, seed):
+    ds = request.getfixturevalue(fixture)
+    ids, offsets = ds.sentences_csr()
+    big = np.tile(ids, tile)
+    big_offsets = np.concatenate([[0], np.cumsum(np.tile(np.diff(offsets), tile))])
+    p = ds.rejectProb() * factor
+    random.seed(seed)
+    fast = SentenceList(*subsample(big, big_offsets, p, copies), ds._revtokens)
     after_fast = random.random()
-    random.seed(1)
-    reference = subsample_reference(big_sentences, sst_tiny.tokens(), p, copies=30)
-    after_reference = random.random()
-    fast = SentenceList(kept_ids, kept_offsets, sst_tiny._revtokens)
+    random.seed(seed)
+    reference = subsample_reference(ds.sentences() * tile, ds.tokens(), p, copies)
     assert len(fast) == len(reference) > 100
     assert list(fast) == reference
-    assert after_fast == after_reference      # the same number of draws was consumed
+    assert random.random() == after_fast      # the same number of draws was consumed
 
 
 def test_subsample_probabilities_zero_and_one(sst_tiny):
@@ -200,14 +241,15 @@ def exact_window_distribution(sentences, C):
     return dist
 
 
-def test_getRandomContext_hand_cases(sst_tiny):
-    set_all_sentences(sst_tiny, [["good", "good"], ["the", "film"]])
+@pytest.mark.parametrize("sentences, C, expected", [
+    ([["good", "good"], ["the", "film"]], 5, {("the", ("film",)), ("film", ("the",))}),
+    ([["film", "film", "good"]], 1, {("film", ("good",)), ("good", ("film",))}),
+])
+def test_getRandomContext_hand_cases(sst_tiny, sentences, C, expected):
+    set_all_sentences(sst_tiny, sentences)
     random.seed(5)
-    seen = {(c, tuple(ctx)) for c, ctx in (sst_tiny.getRandomContext(5) for _ in range(200))}
-    assert seen == {("the", ("film",)), ("film", ("the",))}
-    set_all_sentences(sst_tiny, [["film", "film", "good"]])
-    seen = {(c, tuple(ctx)) for c, ctx in (sst_tiny.getRandomContext(1) for _ in range(200))}
-    assert seen == {("film", ("good",)), ("good", ("film",))}
+    seen = {(c, tuple(ctx)) for c, ctx in (sst_tiny.getRandomContext(C) for _ in range(200))}
+    assert seen == expected
 
 
 def test_getRandomContext_uses_python_random_like_the_classic(sst_tiny):
@@ -265,12 +307,6 @@ def test_sample_windows_and_classic_match_the_exact_distribution(sst_tiny):
     assert stat < chi2_limit(len(keys) - 1), stat
 
 
-def test_sample_windows_redraw_gives_up_when_no_window_exists(sst_tiny):
-    set_all_sentences(sst_tiny, [["good", "good"]])
-    with pytest.raises(RuntimeError, match="non-empty context"):
-        sst_tiny.sample_windows(np.random.default_rng(0), 10, 2)
-
-
 # ---- negative sampling ---------------------------------------------------------------------
 def test_sampleTable_by_hand(tmp_path):
     """Counts a: 1, b: 16, UNK: 1 -> weights 1, 8, 1 -> cumulative 1, 9, 10 (tablesize 10)."""
@@ -298,35 +334,43 @@ def test_sampleTokenIdx_uses_python_random(sst_tiny):
     assert drawn == [int(table[random.randint(0, 999)]) for _ in range(5)]
 
 
-def test_sample_negatives_distribution_and_never_target(sst_tiny):
-    table = sst_tiny.sampleTable()
-    counts = np.bincount(table, minlength=15)
-    targets = np.repeat([1, 5, 14], 20_000)          # film (most frequent), ".", UNK
-    K = 5
-    negatives = sst_tiny.sample_negatives(np.random.default_rng(3), targets, K)
-    assert negatives.shape == (60_000, K) and negatives.dtype == np.int64
-    assert not np.any(negatives == targets[:, None])
-    for t in (1, 5, 14):
-        expected = counts / (1000 - counts[t])       # P(j | target t), j != t
-        expected[t] = 0
-        observed = np.bincount(negatives[targets == t].ravel(), minlength=15)
-        keep = expected > 0
-        stat = chi2_stat(observed[keep], expected[keep] * observed.sum())
-        assert stat < chi2_limit(keep.sum() - 1), (t, stat)
-
-    random.seed(6)                                   # the classic loop, same distribution
-    classic = []
-    for _ in range(20_000):
-        idx = sst_tiny.sampleTokenIdx()
-        while idx == 1:
-            idx = sst_tiny.sampleTokenIdx()
-        classic.append(idx)
-    expected = counts / (1000 - counts[1])
-    expected[1] = 0
-    observed = np.bincount(classic, minlength=15)
+@pytest.mark.parametrize("target", [1, 5, 14])               # film (most frequent), ".", UNK
+@pytest.mark.parametrize("path", ["batched", "classic"])
+def test_negatives_are_never_the_target_and_follow_the_table(sst_tiny, path, target):
+    counts = np.bincount(sst_tiny.sampleTable(), minlength=15)
+    if path == "batched":           # the three targets mixed in one call, then this one's rows
+        targets = np.repeat([1, 5, 14], 4000)
+        negatives = sst_tiny.sample_negatives(np.random.default_rng(3), targets, 5)
+        assert negatives.shape == (12_000, 5) and negatives.dtype == np.int64
+        negatives = negatives[targets == target]
+    else:                           # q3_word2vec's per-window loop over sampleTokenIdx
+        random.seed(6)
+        negatives = np.array([getNegativeSamples(target, sst_tiny, 5) for _ in range(4000)])
+    observed = np.bincount(negatives.ravel(), minlength=15)
+    expected = counts / (1000 - counts[target]) * negatives.size   # P(j | target), j != target
+    expected[target] = 0
     keep = expected > 0
-    assert observed[1] == 0
-    assert chi2_stat(observed[keep], expected[keep] * 20_000) < chi2_limit(keep.sum() - 1)
+    assert observed[target] == 0
+    assert chi2_stat(observed[keep], expected[keep]) < chi2_limit(keep.sum() - 1)
+
+
+def test_draws_are_exactly_those_of_the_loader_before_the_split(sst_tiny):
+    """Bounding the redraw loops changed no draw: the windows and negatives (numpy Generator),
+    the classic contexts and table draws (Python's random) and the state left behind hash to
+    what the one-module loader of commit de6eedf gave."""
+    sst_tiny.sampleTable()
+    set_all_sentences(sst_tiny, WINDOW_SENTENCES)
+    digest = hashlib.sha256()
+    centres, contexts = sst_tiny.sample_windows(np.random.default_rng(0), 1000, 3)
+    negatives = sst_tiny.sample_negatives(np.random.default_rng(1), np.repeat([1, 5, 14], 100), 5)
+    for a in (centres, contexts, negatives):
+        digest.update(a.tobytes())
+    random.seed(4)
+    classic = [sst_tiny.getRandomContext(random.randint(1, 3)) for _ in range(200)]
+    classic.append([sst_tiny.sampleTokenIdx() for _ in range(50)])
+    classic.append(random.random())
+    digest.update(repr(classic).encode())
+    assert digest.hexdigest()[:16] == "432d520ba2c6a456"
 
 
 # ---- errors --------------------------------------------------------------------------------
@@ -335,73 +379,8 @@ def test_missing_folder_names_fetch_command(tmp_path):
         StanfordSentiment(tmp_path / "nowhere")
 
 
-def test_missing_file_names_path_and_fetch_command(tmp_path):
-    d = tmp_path / "sst"
-    shutil.copytree(SST_TINY_DIR, d)
-    os.remove(d / "dictionary.txt")
-    ds = StanfordSentiment(d)
-    assert ds.numSentences() == 6
-    with pytest.raises(FileNotFoundError, match=r"dictionary\.txt.*bash get_datasets\.sh"):
-        ds.sent_labels()
-
-
-@pytest.mark.parametrize("name, line, content, method", [
-    ("datasetSentences.txt", 3, b"sentence_index\tsentence\n1\ta b\n7\tc d\n", "sentences"),
-    ("datasetSentences.txt", 1, b"index\tsentence\n1\ta b\n", "sentences"),
-    ("datasetSentences.txt", 2, b"sentence_index\tsentence\n1\tcaf\xc3\xa9\n", "sentences"),
-    ("dictionary.txt", 2, "The film .|14\nno bar here\n".encode(), "sent_labels"),
-    ("sentiment_labels.txt", 3, b"phrase ids|sentiment values\n0|0.5\n1|1.5\n", "sent_labels"),
-    ("sentiment_labels.txt", 2, b"phrase ids|sentiment values\nx|0.5\n", "sent_labels"),
-    ("datasetSplit.txt", 4, b"sentence_index,splitset_label\n1,1\n2,2\n3,4\n", "dataset_split"),
-    ("datasetSplit.txt", 2, b"sentence_index,splitset_label\n99,1\n", "dataset_split"),
-])
-def test_malformed_line_names_file_and_line(tmp_path, name, line, content, method):
-    d = tmp_path / "sst"
-    shutil.copytree(SST_TINY_DIR, d)
-    (d / name).write_bytes(content)
-    ds = StanfordSentiment(d)
-    with pytest.raises(DatasetFormatError, match=re.escape(f"{name}:{line}:")):
-        getattr(ds, method)()
-
-
 # ---- the real SST (skipped without data, failed under CI) ------------------------------------
-def test_real_counts(sst):
-    tokens = sst.tokens()
-    ids, offsets = sst.sentences_csr()
-    assert len(tokens) == 19_539
-    assert sst.numSentences() == 11_855
-    assert ids.size == 227_242 and offsets[-1] == 227_242
-    assert sst._wordcount == 227_243
-    assert tokens["UNK"] == 19_538 and sst.tokenfreq["UNK"] == 1
-    assert sum(sst.tokenfreq.values()) == 227_243
-    assert list(tokens)[:6] == ["the", "rock", "is", "destined", "to", "be"]
-
-
-def test_real_encoding_repaired(sst):
-    tokens = sst.tokens()
-    for word in ["cliché", "pokémon", "café", "brûlée", "schütte", f"8{NBSP}1\\/2"]:
-        assert word in tokens, word
-    assert not [w for w in tokens if "Ã" in w or "Â" in w]
-    assert [w for w in tokens if w != w.lower()] == ["UNK"]
-
-
-def test_real_splits_and_classes(sst):
-    train, test, dev = sst.dataset_split()
-    assert (len(train), len(dev), len(test)) == (8544, 1101, 2210)
-    expected = {  # observed; equal to the PTB tree root labels (see the test below)
-        "train": [1091, 2216, 1623, 2322, 1287],   # 8539: 8544 minus the 5 unlabelled
-        "dev": [139, 289, 229, 279, 165],
-        "test": [279, 633, 389, 510, 399],
-    }
-    for name, rows in [("train", sst.getTrainSentences()), ("dev", sst.getDevSentences()),
-                       ("test", sst.getTestSentences())]:
-        counts = np.bincount([cls for _, cls in rows], minlength=5).tolist()
-        assert counts == expected[name], name
-
-
 def test_real_missing_labels_warning():
-    from utils.treebank import DEFAULT_SST_PATH
-    from conftest import require_data
     require_data(DEFAULT_SST_PATH, "SST data")
     ds = StanfordSentiment()
     with pytest.warns(MissingLabelWarning) as record:
@@ -410,17 +389,6 @@ def test_real_missing_labels_warning():
     assert len(messages) == 1
     assert "5 sentences" in messages[0] and "4803, 5678, 6179, 9097, 11532" in messages[0]
     assert [i + 1 for i, v in enumerate(labels) if math.isnan(v)] == [4803, 5678, 6179, 9097, 11532]
-
-
-def test_real_known_sentences(sst):
-    s, labels = sst.sentences(), sst.sent_labels()
-    train = sst.getTrainSentences()
-    assert train[0] == (s[0], 3) and " ".join(s[0]).startswith("the rock is destined")
-    assert sst.getTestSentences()[0] == (["effective", "but", "too-tepid", "biopic"], 2)
-    assert sst.getTestSentences()[-1] == (["-lrb-", "u", "-rrb-", "nrelentingly", "stupid", "."], 0)
-    assert sst.getDevSentences()[0][1] == 3
-    assert " ".join(s[7440]) == "how do you spell cliché ?" and labels[7440] == 0.16667
-    assert sst.categorify(labels[7440]) == 0
 
 
 def test_real_classes_equal_ptb_root_labels(sst):
@@ -439,18 +407,6 @@ def test_real_classes_equal_ptb_root_labels(sst):
                 if not math.isnan(labels[i])]
         assert len(ours) == len(roots) - (5 if name == "train" else 0)
         assert all(a == b for a, b in ours), name
-
-
-def test_real_subsample_one_copy_equals_reference(sst):
-    ids, offsets = sst.sentences_csr()
-    p = sst.rejectProb()
-    assert (p == 0).sum() > 10_000 and (p > 0).sum() > 100   # both branches are exercised
-    random.seed(8)
-    fast = SentenceList(*subsample(ids, offsets, p, copies=1), sst._revtokens)
-    after = random.random()
-    random.seed(8)
-    assert list(fast) == subsample_reference(sst.sentences(), sst.tokens(), p, copies=1)
-    assert random.random() == after
 
 
 def test_real_sample_table(sst):

@@ -7,7 +7,7 @@ from utils.treebank import N_COPIES, TABLE_POWER
 
 
 def subsample_reference(sentences, tokens, reject_prob, copies=N_COPIES):
-    """Per-word version of ``utils.treebank.subsample``, on word lists: the classic loop."""
+    """Per-word version of ``utils.sst_corpus.subsample``, on word lists: the classic loop."""
     kept = []
     for sentence in sentences * copies:
         words = [w for w in sentence
