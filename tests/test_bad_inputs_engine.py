@@ -24,6 +24,7 @@ import pytest
 
 from q3_sgd import load_saved_params
 from w2v_engine.batched import skipgram_batch
+from w2v_engine.objective import slow_numpy_note
 from w2v_engine.prefetch import Prefetcher, WorkerLostWarning, worker_supported
 from w2v_engine.sampler import BatchSampler
 from w2v_helpers import FakeDataset, child_pids, gone
@@ -342,3 +343,15 @@ def test_a_run_stopped_whole_by_ctrl_z_does_not_blame_its_worker(tmp_path):
     assert proc.returncode == 0 and err == "", out + err
     assert inline.stdout.split() == ["running"] + out.split() and len(out.split()) == 1
 
+
+# ---- versions ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version,slow", [("1.22.4", True), ("1.24.4", True), ("1.9.3", True),
+                                          ("1.25.0", False), ("1.26.4", False), ("2.0.0", False),
+                                          ("2.4.0rc1", False), ("10.0.0", False), ("dev", False)])
+def test_a_numpy_that_makes_training_slow_is_named(version, slow):
+    note = slow_numpy_note(version)
+    assert (note is not None) == slow
+    if slow:
+        assert note.startswith(f"NumPy {version} makes this training 4-5 times slower")
+        assert "pip install -r requirements.txt" in note
