@@ -239,7 +239,7 @@ def test_a_stopped_worker_dies_with_its_killed_parent():
 
 # ---- python q3_run.py --------------------------------------------------------------------------
 
-RUN = ["--iterations", "8000", "--save-every", "4000", "--print-every", "100000", "--no-plot",
+RUN = ["--iterations", "6000", "--save-every", "3000", "--print-every", "100000", "--no-plot",
        "--neighbours"]
 
 
@@ -280,13 +280,12 @@ def uninterrupted(sst, tmp_path_factory):
 
 
 @needs_worker
-@pytest.mark.parametrize("sig,seed", [(signal.SIGKILL, 1), (signal.SIGKILL, 2),
-                                      (signal.SIGSTOP, 3), (signal.SIGSTOP, 4)],
-                         ids=["kill-9-a", "kill-9-b", "kill-STOP-a", "kill-STOP-b"])
+@pytest.mark.parametrize("sig,seed", [(signal.SIGKILL, 1), (signal.SIGSTOP, 2)],
+                         ids=["kill-9", "kill-STOP"])
 def test_q3_run_goes_on_bit_identical_when_its_worker_is_killed_or_stopped(
         sst, tmp_path, uninterrupted, sig, seed):
     proc, worker = start(sst, "ck", tmp_path)
-    time.sleep(random.Random(seed).uniform(0, 0.4))      # a random moment of the training
+    time.sleep(random.Random(seed).uniform(0, 0.3))      # a random moment of the training
     os.kill(worker, sig)
     out, err = finish(proc)
     assert proc.returncode == 0, out + err
@@ -297,31 +296,35 @@ def test_q3_run_goes_on_bit_identical_when_its_worker_is_killed_or_stopped(
         "this process: the same batches, so the same result, only slower"], err
     it, params, state = load_saved_params(str(tmp_path / "ck"))
     it_e, params_e, state_e = uninterrupted
-    assert it == it_e == 8000
+    assert it == it_e == 6000
     assert np.array_equal(params, params_e) and state["expcost"] == state_e["expcost"]
     assert gone(worker)
 
 
 @needs_worker
 def test_a_run_stopped_whole_by_ctrl_z_does_not_blame_its_worker(tmp_path):
-    # Ctrl-Z stops a run and its worker together (one process group); `fg` continues both. The
-    # worker here draws slowly (0.04 s a chunk), so the run mostly waits for it; the stop (2.5 s)
-    # is longer than the silence allowed (1 s): only time the run itself was running counts.
+    # Ctrl-Z stops a run and its worker together (one process group); `fg` continues both. Here
+    # the worker's third chunk takes 0.2 s of CPU (which a stop does not shorten), and the run is
+    # stopped while it waits for that chunk, for longer (2 s) than the silence allowed (1.5 s):
+    # only time the run itself was running counts, so the worker is not blamed.
     code = textwrap.dedent(f"""
         import hashlib, sys, time
         sys.path.insert(0, {ROOT!r}); sys.path.insert(0, {os.path.join(ROOT, "tests")!r})
         import numpy as np
         from test_bad_inputs_engine import CAPACITY, make_produce
         from w2v_engine.prefetch import Prefetcher
-        worker = sys.argv[1] == "worker"
-        slow = make_produce(lambda: time.sleep(0.04), at=range(1, 100))
-        p = Prefetcher(slow, np.random.default_rng(3), CAPACITY, worker=worker, silence=1.0)
+        def busy():
+            t = time.process_time() + 0.2
+            while time.process_time() < t:
+                pass
+        p = Prefetcher(make_produce(busy, at=(3,)), np.random.default_rng(3), CAPACITY,
+                       worker=sys.argv[1] == "worker", silence=1.5)
         digest = hashlib.sha256()
-        for i in range(60):
+        for i in range(6):
             for a in p.next().values():
                 digest.update(a.tobytes())
-            if i == 0:
-                print("running", flush=True)
+            if i == 1:
+                print("waiting for the third chunk", flush=True)
         p.close()
         print(digest.hexdigest())
     """)
@@ -330,10 +333,10 @@ def test_a_run_stopped_whole_by_ctrl_z_does_not_blame_its_worker(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", code, "worker"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        assert proc.stdout.readline() == "running\n"
-        time.sleep(0.3)
+        assert proc.stdout.readline() == "waiting for the third chunk\n"
+        time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGSTOP)
-        time.sleep(2.5)
+        time.sleep(2)
         os.killpg(proc.pid, signal.SIGCONT)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -341,7 +344,7 @@ def test_a_run_stopped_whole_by_ctrl_z_does_not_blame_its_worker(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
     assert proc.returncode == 0 and err == "", out + err
-    assert inline.stdout.split() == ["running"] + out.split() and len(out.split()) == 1
+    assert inline.stdout.split()[-1:] == out.split() and len(out.split()) == 1
 
 
 # ---- versions ----------------------------------------------------------------------------------
