@@ -25,6 +25,7 @@ import pytest
 from q3_sgd import load_saved_params
 from w2v_engine.batched import skipgram_batch
 from w2v_engine.objective import slow_numpy_note
+from w2v_engine import prefetch
 from w2v_engine.prefetch import Prefetcher, WorkerLostWarning, worker_supported
 from w2v_engine.sampler import BatchSampler
 from w2v_helpers import FakeDataset, child_pids, gone
@@ -180,6 +181,23 @@ def test_a_chunk_that_fails_in_the_worker_only_is_drawn_here():
     (message,) = lost_warnings(record)
     assert "failed to draw a chunk (MemoryError: out of memory in the worker)" in message
     assert child_pids(os.getpid()) == []
+
+
+@needs_worker
+def test_a_worker_that_cannot_be_forked_is_done_without(monkeypatch):
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+    want = chunks(Prefetcher(make_produce(), np.random.default_rng(8), CAPACITY, worker=False), 4)
+    p = Prefetcher(make_produce(), np.random.default_rng(8), CAPACITY, worker=True)
+    monkeypatch.setattr(prefetch.os, "fork", no_fork)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        got = chunks(p, 4)
+        p.close()
+    same_chunks(got, want)
+    assert lost_warnings(record) == [
+        "the batch worker process could not be started (Resource temporarily unavailable); the "
+        "batches are now drawn in this process: the same batches, so the same result, only slower"]
 
 
 class FailingDataset(FakeDataset):

@@ -26,7 +26,8 @@ the parent is killed by SIGKILL: the kernel then sends it SIGKILL
 from the parent reads EOF.
 
 Faults: a worker that dies (``kill -9``, the OOM killer), stops (``kill
--STOP``), hangs or fails costs the run its speed, never its result. A chunk is
+-STOP``), hangs, fails or cannot be forked costs the run its speed, never its
+result. A chunk is
 a function of the Generator state alone, so `next` kills and reaps such a
 worker, warns once (`WorkerLostWarning`, one line) and draws every later
 chunk in this process, from the end state of the last chunk it handed out:
@@ -229,14 +230,14 @@ class Prefetcher:
 
     def _lose_worker(self, lost):
         """The worker will send nothing more: kill and reap it; from now on, chunks are drawn here."""
-        pid = self._proc.pid
+        who = "the batch worker process" + (f" (pid {self._proc.pid})" if self._proc else "")
         status = self._drop_worker(kill=True)
         self.use_worker = False
         # the caller's arrays from the last chunk keep the shared memory alive as long as they live
         self._memory = self._views = None
-        how = f" ({status})" if lost.died else " and has been killed"
-        self.lost = (f"the batch worker process (pid {pid}) {lost}{how}; the batches are now "
-                     "drawn in this process: the same batches, so the same result, only slower")
+        how = "" if status is None else f" ({status})" if lost.died else " and has been killed"
+        self.lost = (f"{who} {lost}{how}; the batches are now drawn in this process: the same "
+                     "batches, so the same result, only slower")
 
     def _warn_lost(self):
         warnings.warn(WorkerLostWarning(self.lost), stacklevel=3)
@@ -257,10 +258,14 @@ class Prefetcher:
                        for s in range(self.slots)]
 
     def _start_worker(self):
-        if self._memory is None:
-            self._allocate()
-        ready_r, ready_w = Pipe(duplex=False)      # worker -> parent: chunk ready / error
-        cmd_r, cmd_w = Pipe(duplex=False)          # parent -> worker: slot free / stop
+        """Fork the worker; _WorkerLost if the system refuses (no memory, too many processes)."""
+        try:
+            if self._memory is None:
+                self._allocate()
+            ready_r, ready_w = Pipe(duplex=False)      # worker -> parent: chunk ready / error
+            cmd_r, cmd_w = Pipe(duplex=False)          # parent -> worker: slot free / stop
+        except OSError as err:
+            raise _WorkerLost(f"could not be started ({err.strerror or err})") from None
         prctl = _prctl()
         parent = os.getpid()
         sys.stdout.flush()                         # nothing buffered gets written twice
@@ -271,7 +276,12 @@ class Prefetcher:
             # `produce` (NumPy indexing and random draws, no BLAS) and leaves with os._exit;
             # if it hung all the same, the parent would notice (see the module doc).
             warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as err:
+                for conn in (ready_r, ready_w, cmd_r, cmd_w):
+                    conn.close()
+                raise _WorkerLost(f"could not be started ({err.strerror or err})") from None
         if pid == 0:                                # ---- the worker -------------------------
             code = 1
             try:
