@@ -21,7 +21,7 @@ from q3_word2vec import cbow, negSamplingCostAndGradient, skipgram, softmaxCostA
 from w2v_engine import Objective, batched
 from w2v_engine.batched import (cbow_batch, negative_sample_targets, negsample_loss, pair_bounds,
                                 skipgram_batch, skipgram_pairs, stack_grads, word2vec_batch)
-from w2v_engine.prefetch import PrefetchError, worker_supported
+from w2v_engine.prefetch import worker_supported
 from w2v_engine.prepared import (PreparedChunk, prepare_skipgram_negsample,
                                  skipgram_negsample_fast)
 from w2v_engine.sampler import BatchSampler
@@ -478,17 +478,3 @@ def test_worker_gives_the_same_batches_and_is_reaped(prepared):
             assert np.array_equal(a, b)
     assert child_pids(os.getpid()) == []
 
-
-class FailingDataset(FakeDataset):
-    def sample_negatives(self, rng, targets, K):
-        raise RuntimeError("no negatives today")
-
-
-@needs_worker
-def test_worker_error_is_reported_and_the_worker_reaped():
-    sampler = BatchSampler(FailingDataset(), np.random.default_rng(0), 4, 3, 5,
-                                  skipgram_batch, True, chunk=2, prefetch=True)
-    with pytest.raises(PrefetchError, match="no negatives today"):
-        sampler.next_batch()
-    sampler.close()
-    assert child_pids(os.getpid()) == []

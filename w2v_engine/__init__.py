@@ -10,7 +10,8 @@ tests/test_engine.py proves that:
   both losses, same negative samples);
 * the prepared fast path equals the batched path (``prepared`` vs ``batched``, 1e-12);
 * drawing the minibatches in a worker process gives the same run as without it,
-  bit for bit (``sampler`` with and without ``prefetch``).
+  bit for bit (``sampler`` with and without ``prefetch``), also when the worker is
+  killed, stopped or hung at a random moment (tests/test_bad_inputs_engine.py).
 
 The one interface, used by q3_run.py::
 

@@ -1,4 +1,7 @@
 """The engine's one interface: the cost and gradient of the next SST minibatch, as ``sgd`` wants them."""
+import re
+import warnings
+
 import numpy as np
 
 from w2v_engine.batched import cbow_batch, skipgram_batch, word2vec_batch
@@ -8,6 +11,22 @@ from w2v_engine.sparse import RowScatter, SparseRows
 
 MODELS = {"skipgram": skipgram_batch, "cbow": cbow_batch}
 LOSSES = ("negsample", "softmax")
+FAST_NUMPY = (1, 25)     # older numpy: ufunc.at and take make training 4-5x slower (bench/README.md)
+
+
+def slow_numpy_note(version=np.__version__):
+    """A one-line warning if this NumPy makes the engine several times slower, else None.
+
+    NumPy 1.25 made ``ufunc.at`` (the scatter of every update) and ``take`` (the gather) many
+    times faster; requirements.txt asks for more than that, but an old environment may not
+    have followed it.
+    """
+    found = re.match(r"(\d+)\.(\d+)", version)
+    if found is None or (int(found[1]), int(found[2])) >= FAST_NUMPY:
+        return None
+    return (f"NumPy {version} makes this training 4-5 times slower than NumPy >= "
+            f"{FAST_NUMPY[0]}.{FAST_NUMPY[1]} (ufunc.at and take); install the versions of "
+            "requirements.txt: pip install -r requirements.txt")
 
 
 class Objective:
@@ -32,7 +51,11 @@ class Objective:
     rng : numpy.random.Generator
         The only source of randomness of the minibatches.
     worker : bool
-        Draw the minibatches ahead in a worker process (same minibatches either way).
+        Draw the minibatches ahead in a worker process (same minibatches either way, even if
+        the worker is lost midway).
+
+    Warns (one line) when NumPy is older than 1.25, which makes training 4-5 times slower
+    (`slow_numpy_note`).
 
     Attributes
     ----------
@@ -48,6 +71,9 @@ class Objective:
             raise ValueError(f"Objective: model must be one of {sorted(MODELS)} and loss one of "
                              f"{list(LOSSES)}; got {model!r}, {loss!r}")
         self.model = MODELS[model]
+        note = slow_numpy_note()
+        if note:
+            warnings.warn(note, stacklevel=2)
         negsample = loss == "negsample"
         fast = negsample and self.model is skipgram_batch
         prepare_for = (len(dataset.tokens()), dim) if fast else None

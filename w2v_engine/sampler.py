@@ -42,7 +42,9 @@ class BatchSampler:
 
     With ``prefetch=True`` the chunks are drawn (and prepared) ahead in a
     worker process, in parallel with training; the chunks are the same as
-    without it. Call `close` at the end (it stops the worker).
+    without it, also when the worker is lost midway (killed, stopped, hung:
+    the rest is drawn in this process, see ``prefetch``). Call `close` at the
+    end (it stops the worker).
 
     Its state for checkpoints (``get_state``/``set_state``) is the Generator's
     state at the start of the current chunk plus the number of batches used
