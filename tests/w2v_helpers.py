@@ -166,7 +166,7 @@ def _reference_problems():
     rng = np.random.default_rng(2017)
     V, U = rng.standard_normal((W, D)), rng.standard_normal((W, D))
     centres, contexts = random_windows(rng, n=5)
-    from w2v_engine.batched import cbow_batch, negative_sample_targets, skipgram_batch
+    from w2v_engine.batched import negative_sample_targets, skipgram_batch
     return {"scores": 3 * rng.standard_normal((3, W)), "V": V, "U": U,
             "centres": centres, "contexts": contexts, "o": 4, "draws": [2, 5, 2, 6],
             "neg_skipgram": random_negatives(rng, negative_sample_targets(skipgram_batch, centres,
