@@ -268,7 +268,9 @@ def _skipgram_alts(centre, context):
         parts = [loss(V[c], TOKENS[w], U, ds) for w in context]
         last = np.zeros((W, D))
         last[c] = parts[-1][1]
-        return {"n": len(context), "alt_last_in": last}
+        ds = ReplayDataset(draws) if draws else None
+        from_output = sum(loss(U[c], TOKENS[w], U, ds)[0] for w in context)
+        return {"n": len(context), "alt_last_in": last, "alt_output_cost": from_output}
     return alts
 
 
@@ -292,6 +294,9 @@ DRAWS_MODEL = Expect("draws", "samples drawn from the dataset", exact=True,
 SKIP_HINTS = [(lambda i, e, g: close(g["out"]["cost"], e["out"]["cost"] / i["n"]),
                "the 2017 handout's skip-gram cost is the SUM of the losses over the context "
                "words, not their mean", "cost"),
+              (lambda i, e, g: close(g["out"]["cost"], i["alt_output_cost"]),
+               "the predicted vector is the centre word's INPUT vector v_c (a row of "
+               "inputVectors), not its output vector", "cost"),
               (lambda i, e, g: close(g["out"]["gradIn"], i["alt_last_in"]),
                "gradIn keeps only the last context word's gradient: ADD (+=) the centre word's "
                "gradient of every context word", "gradIn"),
@@ -307,14 +312,22 @@ CBOW_HINTS = [(lambda i, e, g: close(g["out"]["cost"], i["alt_mean_cost"]),
                "gradient twice (np.add.at, or a loop over the context words)", "gradIn")]
 
 
+SKIP = ("skip-gram predicts each context word from the centre word: the loss is called with "
+        "v_c (the centre word's input vector) and the context word's index, once per context "
+        "word; its gradPred belongs to the centre word's row of gradIn, its grad to gradOut")
+CBOW = ("CBOW predicts the centre word from v_hat, the sum of the context words' input vectors: "
+        "one call of the loss with v_hat and the centre word's index; its gradPred belongs to "
+        "the row of every context word in gradIn, its grad to gradOut")
+
+
 @check("skipgram", "softmax loss, centre w2, context [w1, w5, w1] (w1 twice)", _model_expects(),
-       hints=SKIP_HINTS)
+       hints=SKIP_HINTS, hint=SKIP)
 def _sg_softmax(fn, ref):
     return _model_case(fn, ref, "w2", ["w1", "w5", "w1"], 30, False, _skipgram_alts("w2", ["w1", "w5", "w1"]))
 
 
 @check("skipgram", "negative sampling (K = 4, samples replayed), centre w0, context [w3, w6, w3, w4]",
-       [DRAWS_MODEL] + _model_expects(), hints=SKIP_HINTS)
+       [DRAWS_MODEL] + _model_expects(), hints=SKIP_HINTS, hint=SKIP)
 def _sg_negsample(fn, ref):
     ctx = ["w3", "w6", "w3", "w4"]
     return _model_case(fn, ref, "w0", ctx, 31, True, _skipgram_alts("w0", ctx))
@@ -324,7 +337,7 @@ def _sg_negsample(fn, ref):
        "with the softmax loss", [Expect("cost", "cost", rtol=1e-10),
                                   Expect("gradIn", "gradIn", atol=1e-8, where=_block_rows("input")),
                                   Expect("gradOut", "gradOut", atol=1e-8, where=_block_rows("output"))],
-       hints=SKIP_HINTS[:2])
+       hints=SKIP_HINTS[:3], hint=SKIP)
 def _sg_published(fn, ref):
     w2v = ref.q3_word2vec
     vecs = w2v.normalizeRows(np.random.RandomState(w2v.NP_SEED).randn(10, 3))
@@ -335,26 +348,28 @@ def _sg_published(fn, ref):
     parts = [w2v.softmaxCostAndGradient(vecs[2], tokens[w], vecs[5:], None) for w in ctx]
     last = np.zeros((5, 3))
     last[2] = parts[-1][1]
-    inputs = {"centre": 2, "context": [tokens[w] for w in ctx], "n": len(ctx), "alt_last_in": last}
+    from_output = sum(w2v.softmaxCostAndGradient(vecs[7], tokens[w], vecs[5:], None)[0] for w in ctx)
+    inputs = {"centre": 2, "context": [tokens[w] for w in ctx], "n": len(ctx), "alt_last_in": last,
+              "alt_output_cost": from_output}
     return {"in": inputs, "out": {"cost": cost, "gradIn": gradIn, "gradOut": gradOut}}
 
 
 @check("cbow", "softmax loss, centre w0, context [w3, w1, w3] (w3 twice)", _model_expects(),
-       hints=CBOW_HINTS)
+       hints=CBOW_HINTS, hint=CBOW)
 def _cbow_softmax(fn, ref):
     ctx = ["w3", "w1", "w3"]
     return _model_case(fn, ref, "w0", ctx, 32, False, _cbow_alts("w0", ctx))
 
 
 @check("cbow", "negative sampling (K = 4, samples replayed), centre w5, context [w2, w4, w6, w2]",
-       [DRAWS_MODEL] + _model_expects(), hints=CBOW_HINTS)
+       [DRAWS_MODEL] + _model_expects(), hints=CBOW_HINTS, hint=CBOW)
 def _cbow_negsample(fn, ref):
     ctx = ["w2", "w4", "w6", "w2"]
     return _model_case(fn, ref, "w5", ctx, 33, True, _cbow_alts("w5", ctx))
 
 
 @check("cbow", "the centre word also in its context: centre w1, context [w1, w2]", _model_expects(),
-       hints=CBOW_HINTS)
+       hints=CBOW_HINTS, hint=CBOW)
 def _cbow_centre_in_context(fn, ref):
     return _model_case(fn, ref, "w1", ["w1", "w2"], 34, False, _cbow_alts("w1", ["w1", "w2"]))
 
