@@ -367,3 +367,22 @@ def _fbp_course(fn, ref):
        _fbp_expects(), hints=_fbp_hints())
 def _fbp_single(fn, ref):
     return _fbp_case(fn, ref, 14, 1, [3, 4, 2])
+
+
+@check("forward_backward_prop", "a saturated network (scores of +-1000 at the output): a finite "
+       "cost, no warning", [Expect("cost", "cost", rtol=1e-9)] + _fbp_expects()[1:],
+       no_warnings=True,
+       hint="a probability underflows to 0 and log(0) = -inf: compute log y_hat from the output "
+            "scores theta directly, (theta - m) - log sum exp(theta - m) with m each row's largest")
+def _fbp_saturated(fn, ref):
+    dims = [2, 3, 2]
+    params = np.full(ref.q2_neural.param_count(dims), 500.0)
+    params[-2:] = [1000.0, -1000.0]            # b2 gives the true class (1) a probability of ~0
+    data, labels = np.ones((1, 2)), np.array([[0.0, 1.0]])
+    cost, grad = unpack(fn(data, labels, params.copy(), dims), ("cost", "grad"))
+    grad = np.asarray(grad, dtype=float)
+    if grad.size != params.size:
+        raise CheckFailure(f"grad has {grad.size} values; it must have {params.size}")
+    out = {"cost": cost}
+    out.update({"d" + b: v for b, v in zip(BLOCKS, ref.q2_neural.unpack_params(grad, dims))})
+    return {"in": {"N": 1}, "out": out}

@@ -145,7 +145,8 @@ dimensions : sequence of 3 ints
 Returns
 -------
 cost : float
-    The cross-entropy summed over the N examples (the 2017 handout's, not the mean).
+    The cross-entropy summed over the N examples (the 2017 handout's, not the mean);
+    finite, with no warning, when the output scores are +-1000.
 grad : ndarray, shape like `params`
     d cost / d params, flattened in the same order.
 

@@ -146,9 +146,9 @@ def run_child(copy_dir, hole, sources, timeout, workdir):
     result = os.path.join(workdir, f"{hole.function}.jsonl")
     job = {"function": hole.function, "file": hole.file, "result": result,
            "reference": {f: s.decode("utf-8") for f, s in sources.items()}}
+    # one BLAS thread: two children at once on two cores, and a faster start
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONDONTWRITEBYTECODE="1")
-    env.pop("PYTHONPATH", None)
     errors = os.path.join(workdir, f"{hole.function}.stderr")
     with open(errors, "wb") as err_fh:
         proc = subprocess.Popen([sys.executable, "-c", BOOT, os.path.join(KIT_DIR, "__init__.py"),
@@ -181,7 +181,10 @@ def run_child(copy_dir, hole, sources, timeout, workdir):
 
 def _kill(proc):
     try:
-        os.killpg(proc.pid, signal.SIGKILL)      # the child and anything it started
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)  # the child and anything it started (its session)
+        else:
+            proc.kill()
     except (ProcessLookupError, PermissionError):
         proc.kill()
     proc.wait()

@@ -61,8 +61,11 @@ CORRECT = {
     "forward_backward_prop": """
         W1, b1, W2, b2 = unpack_params(params, dimensions)
         h = sigmoid(data @ W1 + b1)
-        y_hat = softmax(h @ W2 + b2)
-        cost = -np.sum(labels * np.log(y_hat))
+        theta = h @ W2 + b2
+        y_hat = softmax(theta)
+        shifted = theta - theta.max(axis=1, keepdims=True)
+        log_y_hat = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        cost = -np.sum(labels * log_y_hat)
         delta2 = y_hat - labels
         gW2 = h.T @ delta2
         gb2 = delta2.sum(axis=0, keepdims=True)
@@ -207,6 +210,8 @@ BUGS = [
     Bug("forward_backward_prop", "mean cost (not the handout's sum)", "delta2 = y_hat - labels",
         "delta2 = (y_hat - labels) / len(data)\ncost = cost / len(data)",
         expect="SUMMED over the N examples"),
+    Bug("forward_backward_prop", "log of an underflowed probability", "cost = -np.sum(labels * log_y_hat)",
+        "cost = -np.sum(labels * np.log(y_hat))", expect="log(0) = -inf"),
     Bug("forward_backward_prop", "b2's gradient not summed over the examples",
         "gb2 = delta2.sum(axis=0, keepdims=True)", "gb2 = delta2[:1]",
         expect="not the derivative of your own cost"),

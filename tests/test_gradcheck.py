@@ -41,7 +41,7 @@ def test_where_names_the_failing_element_in_words(capsys):
     assert gradcheck_naive(wrong, x, where=lambda ix: f"row {ix[0]} of the test, column {ix[1]}") \
         is False
     out = capsys.readouterr().out
-    assert "First gradient error found at row 1 of the test, column 0 (index (1, 0))" in out, out
+    assert "row 1 of the test, column 0" in out, out
 
 
 def test_rejects_sign_error():

@@ -298,5 +298,4 @@ def test_the_self_test_names_the_block_word_and_dimension_of_a_failed_gradient_c
         random.setstate(states[0])
         np.random.set_state(states[1])
     out = capsys.readouterr().out
-    assert "First gradient error found at output vector of word 'a', dimension 0 (index (5, 0))" \
-        in out, out
+    assert "output vector of word 'a', dimension 0" in out, out     # not "index (5, 0)" alone
