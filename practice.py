@@ -78,6 +78,9 @@ def cmd_new(args):
     for q in QUESTIONS:
         names = [h["function"] for h in holes if h["question"] == q]
         print(f"  {q}  {', '.join(names)}")
+    if not os.path.isdir(os.path.join(args.dir, "utils", "datasets")):
+        print(f"no data to link (utils/datasets is empty here): run `bash get_datasets.sh` in "
+              f"{args.dir} before q3_run.py and q4_sentiment.py")
     print(f"start here: cd {args.dir} && python practice.py check   "
           f"(its README.md says how it works)")
     return 0
