@@ -46,12 +46,6 @@ QUESTIONS = ("q1", "q2", "q3", "q4")
 # the question scripts, in the order they import one another (the reference is loaded in it)
 QUESTION_FILES = ("q1_softmax.py", "q2_sigmoid.py", "q2_gradcheck.py", "q2_neural.py",
                   "q3_word2vec.py", "q3_sgd.py", "q4_softmaxreg.py")
-BY_FUNCTION = {h.function: h for h in HOLES}
-
-
-def hole_named(name):
-    """The Hole of a function name, or None."""
-    return BY_FUNCTION.get(name)
 
 
 # ---- the learner's docstrings (numpydoc, indented by the generator) ---------------------------
