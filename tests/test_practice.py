@@ -224,6 +224,17 @@ def test_every_function_has_planted_bugs_and_is_right_in_some_batch():
         assert any(hole.function not in {b.function for b in batch} for batch in BATCHES)
 
 
+def test_the_readmes_show_what_check_prints(base_copy, tmp_path):
+    bug = next(b for b in BUGS if b.name == "a negative drawn twice counted once")
+    folder = copy_of(base_copy, tmp_path / "readme", answers=set(), bugs=[bug])
+    proc = run(folder, "check", "negSamplingCostAndGradient")
+    block = "\n".join(proc.stdout.splitlines()[1:5])
+    assert block.startswith("q3  q3_word2vec.py    negSamplingCostAndGradient  fail"), proc.stdout
+    for readme in (os.path.join(ROOT, "README.md"), os.path.join(ROOT, "practice_kit", "README_COPY.md")):
+        with open(readme, encoding="utf-8") as fh:
+            assert block in fh.read(), f"{readme} shows another output than\n{block}"
+
+
 def test_time_limit_exceptions_and_broken_files_are_errors(base_copy, tmp_path):
     folder = copy_of(base_copy, tmp_path / "broken", answers={"sigmoid_grad"})
     fill(folder / "q1_softmax.py", "softmax", ["while True:\n    pass"])
