@@ -412,3 +412,50 @@ def test_probe_says_not_written_yet_for_a_hole():
         q3_word2vec.skipgram = right
     assert str(err.value) == ("q3_word2vec.py: skipgram is not written yet; write it, then: "
                               "python practice.py check q3")
+
+
+# ---- q3_run.py with the probe ----------------------------------------------------------------------
+
+def _project_copy(dest):
+    """This project's scripts and packages in `dest` (the data linked), to plant a bug in."""
+    os.makedirs(dest)
+    for name in os.listdir(ROOT):
+        if name.endswith(".py"):
+            shutil.copy2(os.path.join(ROOT, name), dest)
+    for folder in ("utils", "w2v_engine", "practice_kit"):
+        shutil.copytree(os.path.join(ROOT, folder), os.path.join(dest, folder),
+                        ignore=shutil.ignore_patterns("datasets", "__pycache__"))
+    return dest
+
+
+def test_q3_run_refuses_to_train_the_engine_in_place_of_a_wrong_course_function(sst, tmp_path):
+    folder = _project_copy(tmp_path / "project")
+    path = os.path.join(folder, "q3_word2vec.py")
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    assert text.count("grad[o] += delta_o * v_c") == 1
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text.replace("grad[o] += delta_o * v_c", "grad[o] -= delta_o * v_c"))  # the bug
+    args = [sys.executable, "q3_run.py", "--data", sst.path, "--iterations", "20",
+            "--print-every", "10", "--save-every", "10", "--no-plot", "--neighbours",
+            "--checkpoint-dir", "ck", "--vectors-out", "v.txt"]
+    proc = subprocess.run(args, cwd=folder, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith(
+        "q3_run.py: error: q3_word2vec.negSamplingCostAndGradient disagrees with the training "
+        "engine"), proc.stderr
+    assert "--classic" in proc.stderr and "python q3_word2vec.py" in proc.stderr
+    assert "training" not in proc.stdout and not os.path.exists(os.path.join(folder, "v.txt"))
+    proc = subprocess.run(args + ["--classic"], cwd=folder, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "training: 20 iterations" in proc.stdout
+
+
+def test_q3_run_in_a_practice_copy_says_which_function_is_not_written(base_copy):
+    folder, _ = base_copy
+    proc = subprocess.run([sys.executable, "q3_run.py", "--iterations", "10", "--no-plot"],
+                          cwd=folder, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr == ("q3_run.py: error: q3_word2vec.py: skipgram is not written yet; write "
+                           "it, then: python practice.py check q3\n"), proc.stderr
