@@ -19,7 +19,7 @@ H = 1e-4            # finite-difference step
 TOLERANCE = 1e-5    # on |num - grad| / max(1, |num|, |grad|)
 
 
-def gradcheck_naive(f, x, h=H, tol=TOLERANCE, verbose=True):
+def gradcheck_naive(f, x, h=H, tol=TOLERANCE, verbose=True, where=None):
     """Check the gradient that `f` returns against centred differences.
 
     Parameters
@@ -34,6 +34,9 @@ def gradcheck_naive(f, x, h=H, tol=TOLERANCE, verbose=True):
         ``|num - grad| / max(1, |num|, |grad|)``.
     verbose : bool
         Print one line on success and the failing element on failure.
+    where : callable or None
+        ``where(ix) -> str`` names index `ix` (a tuple) in the failure message, e.g. "output
+        vector of word 'a', dimension 0" for a stacked (2W, D) matrix; None: the index alone.
 
     Returns
     -------
@@ -59,7 +62,7 @@ def gradcheck_naive(f, x, h=H, tol=TOLERANCE, verbose=True):
     finite = bool(np.isfinite(fx))
     if not finite and verbose:
         print(f"Gradient check failed: cost at x is {fx}")
-    ok = finite and _compare_all(call, x_work, grad, h, tol, verbose)
+    ok = finite and _compare_all(call, x_work, grad, h, tol, verbose, where)
     random.setstate(py_after)
     np.random.set_state(np_after)
     if ok and verbose:
@@ -67,7 +70,7 @@ def gradcheck_naive(f, x, h=H, tol=TOLERANCE, verbose=True):
     return ok
 
 
-def _compare_all(call, x_work, grad, h, tol, verbose):
+def _compare_all(call, x_work, grad, h, tol, verbose, where):
     """Centred difference at every index of x_work; False at the first mismatch."""
     for ix in np.ndindex(x_work.shape):   # every element, any shape (() for a scalar)
         original = x_work[ix]
@@ -81,7 +84,8 @@ def _compare_all(call, x_work, grad, h, tol, verbose):
         if not reldiff <= tol:               # also catches NaN
             if verbose:
                 print("Gradient check failed.")
-                print(f"First gradient error found at index {ix}")
+                print(f"First gradient error found at {where(ix)} (index {ix})" if where else
+                      f"First gradient error found at index {ix}")
                 print(f"Your gradient: {grad[ix]:.10g} \t Numerical gradient: {numgrad:.10g}")
             return False
     return True

@@ -65,6 +65,7 @@ from utils.cost_curve import CostHistory, plot_cost_curve
 from utils.glove import write_word2vec_text
 from utils.neighbours import check_words, nearest_words
 from w2v_engine import Objective
+from practice_kit.probe import check_engine_matches_course
 
 # ---- hyper-parameters (the course's defaults) -----------------------------------
 ITERATIONS = 40000       # SGD iterations
@@ -283,6 +284,8 @@ def train(args):
         ``wordVectors`` ((2V, D) input rows then output rows), ``tokens``, ``V``.
     """
     t_start = time.perf_counter()
+    if not args.classic:        # the engine trains only in place of course functions it equals
+        check_engine_matches_course(args.model, args.loss)    # else a ProbeError naming the function
     seed_all(args.seed)
     dataset, tokens = load_dataset(args.data)
     check_words(args.neighbours, tokens)           # an unknown word fails now, not after training

@@ -338,12 +338,9 @@ def _show_and_check(label, result, expected, source):
 
 
 def _self_test():
-    """The course's test, in the order that reproduces its published output.
-
-    The published skip-gram negative-sampling numbers come from Python 3's `random` in the state
-    left by the two *skip-gram* gradient checks only, so each model's checks are followed by its
-    printed results (running all four checks first would give a different, equally valid, sample).
-    """
+    """The course's test, in the order that reproduces its published output: the published
+    negative-sampling numbers come from Python 3's `random` in the state left by the two
+    *skip-gram* gradient checks only, so each model's checks are followed by its results."""
     print("==== normalizeRows ====")
     got, expected = normalizeRows(np.array([[3.0, 4.0], [1.0, 2.0]])), [[0.6, 0.8], [0.4472136, 0.89442719]]
     print(got)
@@ -359,12 +356,14 @@ def _self_test():
     vectors = normalizeRows(np.random.randn(10, 3))              # (2W, D) = (10, 3)
     inputs, outputs = vectors[:5, :], vectors[5:, :]
     losses = (("softmax", softmaxCostAndGradient), ("negative sampling", negSamplingCostAndGradient))
+    where = lambda ix: (f"{'input' if ix[0] < 5 else 'output'} vector of word "  # noqa: E731
+                        f"{DummyDataset.words[ix[0] % 5]!r}, dimension {ix[1]}")  # (2W, D) in words
 
     def gradchecks(model):
         for loss_name, loss in losses:
             print(f"{model.__name__} + {loss_name} through word2vec_sgd_wrapper (C = {SELF_TEST_C}):")
             ok = gradcheck_naive(lambda vec: word2vec_sgd_wrapper(
-                model, tokens, vec, dataset, SELF_TEST_C, loss), vectors)
+                model, tokens, vec, dataset, SELF_TEST_C, loss), vectors, where=where)
             assert ok, f"gradient check failed: {model.__name__} + {loss_name}"
 
     print("\n==== Gradient check for skip-gram ====")

@@ -7,6 +7,11 @@ The proofs the engine's contract rests on:
 * the sampler gives the same minibatches from a checkpointed state, and with or without its
   worker process, bit for bit.
 Gradients are also checked with q2_gradcheck.gradcheck_naive (h = 1e-4, relative error <= 1e-5).
+
+A proof that uses the course's functions is marked @names_the_wrong_side: when it fails, its
+message starts with the side that disagrees with the stored reference values
+(tests/fixtures/w2v_reference.json), so that a wrong course function (a learner's edit) is named
+as such and nobody is sent to the engine for it.
 """
 import math
 import os
@@ -15,6 +20,7 @@ import warnings
 import numpy as np
 import pytest
 
+import q3_word2vec
 from q2_gradcheck import gradcheck_naive
 from q2_sigmoid import sigmoid
 from q3_word2vec import cbow, negSamplingCostAndGradient, skipgram, softmaxCostAndGradient
@@ -27,8 +33,8 @@ from w2v_engine.prepared import (PreparedChunk, prepare_skipgram_negsample,
 from w2v_engine.sampler import BatchSampler
 from w2v_engine.sparse import RowScatter, SparseRows, flat_indices, pair_layout
 from w2v_helpers import (D, K, LOSSES, W, FakeDataset, ReplayDataset, assert_close, child_pids,
-                         classic_loss, classic_sum, gone, random_negatives, random_vectors,
-                         random_windows)
+                         classic_loss, classic_sum, gone, names_the_wrong_side, random_negatives,
+                         random_vectors, random_windows)
 
 MODELS = [(skipgram, skipgram_batch), (cbow, cbow_batch)]
 
@@ -48,6 +54,7 @@ def test_total_sums_by_hand_empty_and_past_its_cached_ones():
     assert batched.total(np.array([[2.0], [-2.0]])) == 0.0          # a smaller one after it
 
 
+@names_the_wrong_side
 def test_negsample_kernel_by_hand_and_at_the_extremes():
     # one prediction v = [1], rows [u_o, u_1, u_2] = [2, -1, 1000]: scores s = (2, -1, 1000)
     v_hat, U_idx = np.array([[1.0]]), np.array([[[2.0], [-1.0], [1000.0]]])
@@ -61,6 +68,7 @@ def test_negsample_kernel_by_hand_and_at_the_extremes():
     assert_close(delta, [[sigmoid(2.0) - 1, sigmoid(-1.0), 1.0]], 1e-15)
 
 
+@names_the_wrong_side
 def test_negsample_kernel_matches_logaddexp_and_q2_sigmoid():
     rng = np.random.default_rng(3)
     v_hat, U_idx = rng.standard_normal((6, 3)) * 4, rng.standard_normal((6, K + 1, 3)) * 4
@@ -73,6 +81,7 @@ def test_negsample_kernel_matches_logaddexp_and_q2_sigmoid():
     assert_close(delta, expected, 1e-15)          # (einsum and matmul round the scores apart)
 
 
+@names_the_wrong_side
 def test_negsample_kernel_sigmoid_is_q2_sigmoid_bit_for_bit_at_the_extremes():
     # D = 1 and v = 1, so the scores are exact; from -1000 to 1000 through 0 (both branches, the far tails, exact 0 and 1)
     s = np.concatenate([-np.logspace(3, -3, 40), [0.0, -0.0], np.logspace(-3, 3, 40)])
@@ -102,6 +111,7 @@ def batch_negatives(rng, batch_model, centres, contexts, loss):
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("model,batch_model", MODELS, ids=["skipgram", "cbow"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
+@names_the_wrong_side
 def test_batched_equals_sum_of_classic(model, batch_model, loss, seed):
     rng = np.random.default_rng(100 + seed)
     V, U = random_vectors(rng)
@@ -124,6 +134,7 @@ def test_batched_equals_sum_of_classic(model, batch_model, loss, seed):
 
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("batch_model", [skipgram_batch, cbow_batch], ids=["skipgram", "cbow"])
+@names_the_wrong_side
 def test_batched_gradchecks(batch_model, loss):
     rng = np.random.default_rng(9)
     V, U = random_vectors(rng)
@@ -183,6 +194,7 @@ def test_batched_padding_is_ignored(batch_model):
         assert_close(gout2.to_dense((W, D)), gout.to_dense((W, D)), 1e-15)
 
 
+@names_the_wrong_side
 def test_batched_single_entry_and_empty_windows():
     rng = np.random.default_rng(12)
     V, U = random_vectors(rng)
@@ -207,6 +219,7 @@ def test_batched_single_entry_and_empty_windows():
     assert gin.rows.size == 0
 
 
+@names_the_wrong_side
 def test_batched_repeated_context_word_counts_twice():
     rng = np.random.default_rng(13)
     V, U = random_vectors(rng)
@@ -238,6 +251,7 @@ def test_batched_input_errors_name_the_argument():
 
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("model,batch_model", MODELS, ids=["skipgram", "cbow"])
+@names_the_wrong_side
 def test_batched_first_and_last_word_indices_equal_classic(model, batch_model, loss):
     # 0 and W-1 everywhere (centres, contexts, negatives): valid rows, neither rejected nor wrapped
     rng = np.random.default_rng(15)
@@ -319,6 +333,7 @@ def test_prepared_fast_gradient_applies_like_its_sparse_rows():
         grad.add_to(np.zeros((2 * W, D + 2)), -0.3)
 
 
+@names_the_wrong_side
 def test_prepared_fast_path_gradchecks_and_handles_empty_minibatches():
     rng = np.random.default_rng(31)
     x = rng.standard_normal((2 * W, D))
@@ -478,3 +493,39 @@ def test_worker_gives_the_same_batches_and_is_reaped(prepared):
             assert np.array_equal(a, b)
     assert child_pids(os.getpid()) == []
 
+
+# ---- a failing proof names the wrong side ---------------------------------------------------------
+
+def _flip_target_row(loss):
+    """A learner's sign flip in negSamplingCostAndGradient: grad[o] -= ... instead of +=."""
+    def buggy(predicted, target, outputVectors, dataset, K=q3_word2vec.NEG_SAMPLES):
+        cost, gradPred, grad = loss(predicted, target, outputVectors, dataset, K)
+        grad = grad.copy()
+        grad[target] *= -1
+        return cost, gradPred, grad
+    return buggy
+
+
+def test_a_wrong_course_function_is_named_and_the_engine_is_cleared(monkeypatch):
+    monkeypatch.setattr(q3_word2vec, "negSamplingCostAndGradient",
+                        _flip_target_row(q3_word2vec.negSamplingCostAndGradient))
+    with pytest.raises(AssertionError) as err:
+        test_batched_equals_sum_of_classic(skipgram, skipgram_batch, "negsample", 0)
+    first = str(err.value).splitlines()[0]
+    assert first.startswith("q3_word2vec.negSamplingCostAndGradient disagrees with the stored "
+                            "reference values"), first
+    assert "the engine is not at fault" in first and "python q3_word2vec.py" in first
+
+
+def test_a_wrong_engine_is_named_as_the_engine(monkeypatch):
+    original = batched.negsample_loss
+
+    def buggy(v_hat, U_idx):
+        cost, delta = original(v_hat, U_idx)
+        return cost * 1.01, delta
+    monkeypatch.setattr(batched, "negsample_loss", buggy)
+    with pytest.raises(AssertionError) as err:
+        test_batched_equals_sum_of_classic(skipgram, skipgram_batch, "negsample", 0)
+    first = str(err.value).splitlines()[0]
+    assert first.startswith("the engine's skipgram/negsample differs from the stored reference "
+                            "values"), first

@@ -30,6 +30,20 @@ def test_rejects_wrong_gradient_and_names_the_index(capsys):
     assert "(1, 0)" in out and "6.01" in out and "Gradient check failed" in out
 
 
+def test_where_names_the_failing_element_in_words(capsys):
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+
+    def wrong(x):  # correct except at (1, 0)
+        g = 2 * x
+        g[1, 0] += 0.01
+        return np.sum(x ** 2), g
+
+    assert gradcheck_naive(wrong, x, where=lambda ix: f"row {ix[0]} of the test, column {ix[1]}") \
+        is False
+    out = capsys.readouterr().out
+    assert "row 1 of the test, column 0" in out, out
+
+
 def test_rejects_sign_error():
     assert gradcheck_naive(lambda x: (np.sum(x ** 3), -3 * x ** 2), np.array([0.5, 1.5]),
                            verbose=False) is False

@@ -34,10 +34,11 @@ def readme_layout():
 
 
 def tree():
-    """The files a reader opens: top-level scripts, and the modules of utils/ and w2v_engine/."""
+    """The files a reader opens: top-level scripts, and the modules of utils/, w2v_engine/ and
+    practice_kit/."""
     found = {n for n in os.listdir(ROOT)
              if (n.endswith(".py") and n != "conftest.py") or n == "get_datasets.sh"}
-    for folder in ("utils", "w2v_engine"):
+    for folder in ("utils", "w2v_engine", "practice_kit"):
         found.add(folder + "/")
         found |= {f"{folder}/{n}" for n in os.listdir(os.path.join(ROOT, folder))
                   if n.endswith(".py") and n != "__init__.py" or

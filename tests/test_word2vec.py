@@ -1,5 +1,8 @@
 """Tests of q3_word2vec: the classic per-window losses and models of the course.
 
+Each test's name holds the name of the function it tests (and parametrized ids name the losses by
+their functions), so a wrong function is named by the tests that fail.
+
 Tolerances: gradients are checked with q2_gradcheck.gradcheck_naive (centred differences, h = 1e-4,
 relative error <= 1e-5); hand values to 1e-12 unless stated. The engine's batched versions are
 tested against these functions in test_engine.py.
@@ -18,7 +21,7 @@ from q2_sigmoid import sigmoid
 from q3_word2vec import (cbow, getNegativeSamples, negSamplingCostAndGradient, normalizeRows,
                          skipgram, softmaxCostAndGradient, word2vec_sgd_wrapper)
 from w2v_helpers import (C, D, LOSSES, TOKENS, W, RandomDataset, ReplayDataset, assert_close,
-                         classic_loss, negsample_K, random_vectors)
+                         classic_loss, negsample_K, random_vectors, wrong_course_function)
 
 
 # ---- normalizeRows -----------------------------------------------------------------------------
@@ -49,7 +52,7 @@ def test_normalizeRows_zero_rows_integer_and_1d_without_warnings():
 
 # ---- the two losses: hand values and edge cases ---------------------------------------------------
 
-def test_softmax_two_words_by_hand():
+def test_softmaxCostAndGradient_two_words_by_hand():
     # v = [1], u_0 = [2], u_1 = [0], target 1: scores (2, 0), cost = log(1 + e^2),
     # y_hat - y = (s, -s) with s = sigma(2); gradPred = 2 s; grad = (s, -s) v^T
     s = 1 / (1 + math.exp(-2))
@@ -59,7 +62,7 @@ def test_softmax_two_words_by_hand():
     assert_close(grad, [[s], [-s]], 1e-14)
 
 
-def test_softmax_matches_q1_softmax_and_is_stable():
+def test_softmaxCostAndGradient_matches_q1_softmax_and_is_stable():
     rng = np.random.default_rng(1)
     v, U = rng.standard_normal(D), rng.standard_normal((W, D))
     cost, gradPred, grad = softmaxCostAndGradient(v, 3, U, None)
@@ -76,7 +79,7 @@ def test_softmax_matches_q1_softmax_and_is_stable():
     assert np.all(np.isfinite(gradPred)) and np.all(np.isfinite(grad))
 
 
-def test_negsample_by_hand_duplicate_negative_counts_twice():
+def test_negSamplingCostAndGradient_by_hand_duplicate_negative_counts_twice():
     # U = 0: every score is 0, sigma = 1/2; cost = (K+1) log 2; the target row gets -v/2,
     # each draw of a negative +v/2 -- word 3 is drawn twice, so its row gets v
     v = np.array([1.0, 2.0])
@@ -88,7 +91,7 @@ def test_negsample_by_hand_duplicate_negative_counts_twice():
     assert_close(grad, [-v / 2, v / 2, [0, 0], v, [0, 0]], 1e-15)
 
 
-def test_negsample_matches_the_formula():
+def test_negSamplingCostAndGradient_matches_the_formula():
     rng = np.random.default_rng(2)
     v, U = rng.standard_normal(D), rng.standard_normal((W, D))
     draws = [2, 5, 2, 6]                      # 2 twice
@@ -105,7 +108,7 @@ def test_negsample_matches_the_formula():
     assert_close(grad, expected_grad, 1e-13)
 
 
-def test_negsample_is_stable_at_extremes():
+def test_negSamplingCostAndGradient_is_stable_at_extremes():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         # target score +1e4 (well predicted) and a negative at -1e4: cost ~ 0
@@ -186,7 +189,10 @@ def test_cbow_uses_the_sum_and_counts_a_repeated_word_twice():
     assert_close(gout, grad_U, 0)
 
 
-@pytest.mark.parametrize("loss", LOSSES)
+LOSS_NAMES = {"softmax": "softmaxCostAndGradient", "negsample": "negSamplingCostAndGradient"}
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=LOSS_NAMES.get)
 def test_classic_loss_gradchecks(loss):
     rng = np.random.default_rng(6)
     v, U = rng.standard_normal(D), rng.standard_normal((W, D))
@@ -196,7 +202,7 @@ def test_classic_loss_gradchecks(loss):
     assert gradcheck_naive(lambda x: F(v, 2, x, dataset)[::2], U, verbose=False)
 
 
-@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("loss", LOSSES, ids=LOSS_NAMES.get)
 @pytest.mark.parametrize("model", [skipgram, cbow], ids=["skipgram", "cbow"])
 def test_classic_model_gradchecks_through_the_wrapper(model, loss):
     """Input and output vectors together: wordVectors stacks both."""
@@ -268,3 +274,28 @@ def test_course_self_test_sequence_reproduces_published_numbers():
     check(cbow("a", 2, ["a", "b", "c", "a"], tokens, inputs, outputs, dataset), OWN_CBOW_SOFTMAX)
     check(cbow("a", 2, ["a", "b", "a", "c"], tokens, inputs, outputs, dataset, negSamplingCostAndGradient),
           OWN_CBOW_NEGSAMPLE)
+
+
+def test_course_functions_reproduce_the_stored_reference_values():
+    """The values test_engine.py's failures are judged by (tests/fixtures/w2v_reference.json)."""
+    assert wrong_course_function() is None, wrong_course_function()
+
+
+def test_the_self_test_names_the_block_word_and_dimension_of_a_failed_gradient_check(monkeypatch,
+                                                                                     capsys):
+    right = w2v.negSamplingCostAndGradient
+
+    def flipped(predicted, target, outputVectors, dataset, K=w2v.NEG_SAMPLES):   # grad[o] -= ...
+        cost, gradPred, grad = right(predicted, target, outputVectors, dataset, K)
+        grad[target] *= -1
+        return cost, gradPred, grad
+    monkeypatch.setattr(w2v, "negSamplingCostAndGradient", flipped)
+    states = random.getstate(), np.random.get_state()
+    try:
+        with pytest.raises(AssertionError, match="skipgram \\+ negative sampling"):
+            w2v._self_test()
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+    out = capsys.readouterr().out
+    assert "output vector of word 'a', dimension 0" in out, out     # not "index (5, 0)" alone
