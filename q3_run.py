@@ -58,7 +58,8 @@ from q3_sgd import (ANNEAL_EVERY, DEFAULT_CHECKPOINT_DIR, SAVE_PARAMS_EVERY,
                     print_speed_progress, sgd)
 from q3_word2vec import (cbow, negSamplingCostAndGradient, skipgram, softmaxCostAndGradient,
                          word2vec_sgd_wrapper)
-from utils.checkpoint import DEFAULT_KEEP, checkpoint_lock
+from utils.checkpoint import DEFAULT_KEEP
+from utils.folder_lock import checkpoint_lock
 from utils.treebank import StanfordSentiment
 from utils.cli import DEBUG_ENV, UsageError, one_line_warning, run, writable_file
 from utils.cost_curve import CostHistory, plot_cost_curve

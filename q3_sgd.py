@@ -93,7 +93,7 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
     PRINT_EVERY, smooth_every : int (smooth_every None: PRINT_EVERY)
         Iterations between progress lines, and between updates of the smoothed cost.
     checkpoint_dir : str
-        Folder of the checkpoints (q3_run.py holds its lock: utils.checkpoint.checkpoint_lock).
+        Folder of the checkpoints (q3_run.py holds its lock: utils.folder_lock.checkpoint_lock).
     save_every, anneal_every : int
         Checkpoint and annealing periods (the course's 5000 and 20000).
     config : dict or None

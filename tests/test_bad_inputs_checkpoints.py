@@ -30,8 +30,8 @@ import pytest
 import utils.files
 from q3_sgd import TrainingDivergedError, sgd
 from utils.files import atomic_write
-from utils.checkpoint import (CheckpointDirError, CheckpointLockedError, CheckpointWarning,
-                              checkpoint_lock, list_checkpoints, load_saved_params, save_params)
+from utils.checkpoint import CheckpointWarning, list_checkpoints, load_saved_params, save_params
+from utils.folder_lock import CheckpointDirError, CheckpointLockedError, checkpoint_lock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUIET = 10 ** 9                      # PRINT_EVERY that never prints
@@ -331,7 +331,7 @@ import os, sys, time
 sys.path.insert(0, {root!r})
 import numpy as np
 from q3_sgd import sgd
-from utils.checkpoint import checkpoint_lock
+from utils.folder_lock import checkpoint_lock
 
 folder, iterations, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 try:
@@ -475,8 +475,8 @@ def test_read_only_checkpoint_folder_refused(tmp_path, monkeypatch):
     (folder / ".lock").write_text("")               # left by an earlier run: still openable
     folder.chmod(0o555)
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # root ignores the mode: answer as for a user
-        import utils.checkpoint as ck
-        monkeypatch.setattr(ck.os, "access", lambda path, mode: False)
+        import utils.folder_lock as lock
+        monkeypatch.setattr(lock.os, "access", lambda path, mode: False)
     try:
         with pytest.raises(CheckpointDirError) as err:
             with checkpoint_lock(str(folder)):
@@ -486,6 +486,63 @@ def test_read_only_checkpoint_folder_refused(tmp_path, monkeypatch):
     assert one_line(str(err.value)) == (f"cannot write in the checkpoint folder {folder} (no "
                                         "permission, or a read-only disk); choose another "
                                         "--checkpoint-dir")
+
+
+@pytest.fixture
+def no_hang():
+    """Fail, instead of waiting forever, if the test blocks for 20 s (a FIFO opened to read)."""
+    def timeout(signum, frame):
+        raise TimeoutError("the test waited 20 s: something blocked")
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+# issue 18, case 1: the lock file is never followed through a link, nor truncated unless it is a
+# lock file of ours; what is at its name otherwise stays as it was
+def _precious(folder):
+    (folder.parent / "precious.txt").write_text("KEEP\n")
+    return folder.parent / "precious.txt"
+
+
+LOCK_FILES = [   # (case, make(folder) -> a file that must stay intact or None, refusal or None)
+    ("link_to_a_file", lambda d: (d / ".lock").symlink_to(_precious(d)) or _precious(d),
+     "is a symbolic link (to "),
+    ("link_to_nothing", lambda d: (d / ".lock").symlink_to(d.parent / "nothing") or None,
+     "is a symbolic link (to "),
+    ("fifo", lambda d: os.mkfifo(d / ".lock"), "is not a regular file; it is left as it is"),
+    ("hard_link_to_a_file", lambda d: os.link(_precious(d), d / ".lock") or _precious(d),
+     "has 2 names (a hard link to another file)"),
+    ("a_file_of_notes", lambda d: (d / ".lock").write_text("my notes\n"),
+     "holds something other than a process id; it is left as it is: move it away"),
+    ("a_folder", lambda d: (d / ".lock").mkdir(), "(Is a directory: "),
+    ("ours_from_an_earlier_run", lambda d: (d / ".lock").write_text("12345\n"), None),
+    ("ours_empty", lambda d: (d / ".lock").write_text(""), None),
+]
+
+
+@pytest.mark.parametrize("case, make, refusal", LOCK_FILES, ids=[c[0] for c in LOCK_FILES])
+def test_lock_file_never_followed_nor_truncated_unless_ours(tmp_path, no_hang, case, make,
+                                                           refusal):
+    folder = tmp_path / "ck"
+    folder.mkdir()
+    precious = make(folder)
+    precious = precious if isinstance(precious, os.PathLike) else None
+    if refusal is None:
+        with checkpoint_lock(str(folder)):
+            assert (folder / ".lock").read_text() == f"{os.getpid()}\n"
+        return
+    with pytest.raises(CheckpointDirError) as err:
+        with checkpoint_lock(str(folder)):
+            pass
+    assert refusal in one_line(str(err.value)) and "--checkpoint-dir" in str(err.value)
+    assert not (tmp_path / "nothing").exists()                       # no file made at a target
+    if precious is not None:
+        assert precious.read_text() == "KEEP\n"                      # never truncated
+    if case == "a_file_of_notes":
+        assert (folder / ".lock").read_text() == "my notes\n"
 
 
 # ---- item 9: bounded number of checkpoints; temp files made with O_EXCL ----------------------

@@ -13,8 +13,9 @@ from q3_sgd import sgd
 import utils.files
 import utils.checkpoint
 from utils.checkpoint import (DEFAULT_KEEP, CheckpointConfigError, CheckpointWarning, Start,
-                              checkpoint_lock, list_checkpoints, load_saved_params,
-                              prune_checkpoints, resume, save_params)
+                              list_checkpoints, load_saved_params, prune_checkpoints, resume,
+                              save_params)
+from utils.folder_lock import checkpoint_lock
 from w2v_engine.sparse import SparseRows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -22,11 +22,8 @@ it and what is wrong, and the previous one is used.
 Only the newest `keep` checkpoints are kept: ``save_params(..., keep=N)`` deletes
 the older ones after each successful save (``sgd`` keeps ``DEFAULT_KEEP`` = 3).
 
-``checkpoint_lock(checkpoint_dir)`` is an exclusive lock on a folder (``flock``
-on its ``.lock`` file) for a run that writes there: a second run is refused
-with a ``CheckpointLockedError`` naming the folder. The kernel releases it when
-the holder exits in any way, ``kill -9`` included. Readers need no lock: they
-see whole files only.
+The folder lock of a run that writes here is ``utils.folder_lock.checkpoint_lock``.
+Readers need no lock: they see whole files only.
 
 ``sgd`` uses three functions: ``check_sgd_args(...)`` refuses bad arguments
 before any iteration; ``resume(...)`` builds the run's configuration and, with
@@ -38,8 +35,6 @@ for a ``q3_run.py`` run ``params`` is the stacked (2V, D) matrix (input vectors
 in rows ``:V``, output vectors in ``V:``) and ``state["config"]["run"]``
 records ``vocab_size``, ``dim`` and the rest.
 """
-import contextlib
-import errno
 import json
 import math
 import numbers
@@ -51,18 +46,12 @@ import zipfile
 import zlib
 from typing import NamedTuple
 
-try:
-    import fcntl
-except ImportError:               # not POSIX: no folder lock (documented in checkpoint_lock)
-    fcntl = None
-
 import numpy as np
 
 from utils.files import atomic_write
 
 DEFAULT_CHECKPOINT_DIR = "checkpoints"
 DEFAULT_KEEP = 3                  # checkpoints sgd keeps: the newest, and two in case it is lost
-LOCK_NAME = ".lock"
 
 CHECKPOINT_FORMAT = 1             # bumped when the file layout changes
 _CHECKPOINT_RE = re.compile(r"^saved_params_(\d+)\.npz$")
@@ -82,14 +71,6 @@ class _Vanished(CheckpointError):
 
 class CheckpointConfigError(ValueError):
     """The newest checkpoint was written by a run with a different configuration."""
-
-
-class CheckpointLockedError(ValueError):
-    """Another run holds the lock of the checkpoint folder."""
-
-
-class CheckpointDirError(ValueError):
-    """The checkpoint folder cannot be created, written or locked."""
 
 
 class CheckpointWarning(UserWarning):
@@ -573,115 +554,6 @@ def _config_differences(saved, current, prefix=""):
         elif a != b:
             diffs.append(f"{name}: checkpoint has {a!r}, this run has {b!r}")
     return diffs
-
-
-# ---- the folder lock ----------------------------------------------------------------
-_LOCK_FDS = set()                 # lock files this process holds open
-
-
-def _close_locks_in_child():
-    """In a forked child (the sampler's worker): close the inherited lock descriptors.
-    A flock belongs to the open file, which the child shares: were the child to keep it,
-    the folder would stay locked after the parent's death until the child noticed it.
-    Closing (not unlocking) leaves the parent's lock in place."""
-    for fd in _LOCK_FDS:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    _LOCK_FDS.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_close_locks_in_child)
-
-
-@contextlib.contextmanager
-def checkpoint_lock(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
-    """Hold the exclusive lock of a checkpoint folder for a run that writes there.
-
-    Creates the folder if missing and takes ``flock(LOCK_EX | LOCK_NB)`` on its
-    ``.lock`` file (which then holds the pid, for the message a second run gets).
-    The kernel releases the lock when the holder exits in any way, ``kill -9``
-    included; the file itself stays. Forked children do not hold it. Without
-    ``fcntl`` (not POSIX) there is no lock. Readers (``load_saved_params``)
-    need none. Entering it also proves the folder usable before any training.
-
-    Parameters
-    ----------
-    checkpoint_dir : str
-
-    Yields
-    ------
-    checkpoint_dir : str
-
-    Raises
-    ------
-    CheckpointLockedError
-        Another process holds the lock: the message names the folder and that
-        process, and says to wait for it or use another ``--checkpoint-dir``.
-    CheckpointDirError
-        The folder cannot be created or the lock file written (a file in the
-        way, no permission, read-only file system).
-
-    Examples
-    --------
-    >>> with checkpoint_lock(args.checkpoint_dir):          # doctest: +SKIP
-    ...     x = sgd(f, x0, step, iterations, useSaved=True, checkpoint_dir=args.checkpoint_dir)
-    """
-    fd = _acquire_lock(checkpoint_dir)
-    owner = os.getpid()
-    try:
-        yield checkpoint_dir
-    finally:
-        if fd is not None and os.getpid() == owner:   # never from a forked child's unwinding
-            _LOCK_FDS.discard(fd)
-            os.close(fd)                               # the last descriptor: the lock is freed
-
-
-def _acquire_lock(checkpoint_dir):
-    """Open and lock ``<checkpoint_dir>/.lock``; return its descriptor (None without fcntl)."""
-    path = os.path.join(checkpoint_dir, LOCK_NAME)
-    try:
-        os.makedirs(checkpoint_dir, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as err:
-        reason = ("a file of that name is in the way" if isinstance(err, FileExistsError)
-                  else f"{err.strerror}: {err.filename}")
-        raise CheckpointDirError(f"cannot use {checkpoint_dir} as the checkpoint folder "
-                                 f"({reason}); choose another --checkpoint-dir") from None
-    if not os.access(checkpoint_dir, os.W_OK | os.X_OK):      # the lock file may be older
-        os.close(fd)
-        raise CheckpointDirError(f"cannot write in the checkpoint folder {checkpoint_dir} (no "
-                                 "permission, or a read-only disk); choose another "
-                                 "--checkpoint-dir")
-    if fcntl is None:
-        os.close(fd)
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as err:
-        try:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-        except OSError:
-            holder = ""
-        os.close(fd)
-        if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise CheckpointDirError(f"cannot lock the checkpoint folder {checkpoint_dir} "
-                                     f"({err.strerror}); choose another --checkpoint-dir, "
-                                     "on a local disk") from None
-        who = (" (this process: checkpoint_lock does not nest)" if holder == str(os.getpid())
-               else f" (process {holder})" if holder.isdigit() else "")
-        raise CheckpointLockedError(
-            f"the checkpoint folder {checkpoint_dir} is in use by another run{who}: wait for "
-            "it to finish, or use another folder (--checkpoint-dir)") from None
-    _LOCK_FDS.add(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-    except OSError:
-        pass                        # only the message of a refused run would lack the pid
-    return fd
 
 
 # ---- starting a run ----------------------------------------------------------------
