@@ -54,15 +54,14 @@ import warnings
 import numpy as np
 
 from q3_sgd import (ANNEAL_EVERY, DEFAULT_CHECKPOINT_DIR, SAVE_PARAMS_EVERY,
-                    CheckpointConfigError, TrainingDivergedError, load_saved_params,
-                    print_speed_progress, sgd)
+                    CheckpointConfigError, TrainingDivergedError, sgd)
 from q3_word2vec import (cbow, negSamplingCostAndGradient, skipgram, softmaxCostAndGradient,
                          word2vec_sgd_wrapper)
 from utils.checkpoint import DEFAULT_KEEP
 from utils.folder_lock import checkpoint_lock
 from utils.treebank import StanfordSentiment
 from utils.cli import DEBUG_ENV, UsageError, one_line_warning, run, writable_file
-from utils.cost_curve import CostHistory, plot_cost_curve
+from utils.cost_curve import CostHistory, plot_cost_curve, print_speed_progress
 from utils.glove import write_word2vec_text
 from utils.neighbours import check_words, nearest_words
 from w2v_engine import Objective
@@ -281,7 +280,9 @@ def train(args):
         ``startup`` (s: loading SST, tables, initial vectors), ``train_time`` and
         ``train_cpu`` (s, wall and CPU), ``start_iteration`` (0 or the resumed
         checkpoint's), ``iterations``, ``expcost`` (final smoothed cost or None),
-        ``wordVectors`` ((2V, D) input rows then output rows), ``tokens``, ``V``.
+        ``wordVectors`` ((2V, D) input rows then output rows), ``tokens``, ``V``,
+        ``history`` (the `CostHistory`), ``saved`` ((iteration, path) of the final
+        checkpoint, which `save_params` checked is the newest that readers will take).
     """
     t_start = time.perf_counter()
     seed_all(args.seed)
@@ -312,35 +313,22 @@ def train(args):
           f"training {args.model} / {args.loss}, dim {args.dim}, "
           f"{'classic per-window' if args.classic else 'batched sparse'} path", flush=True)
 
-    start_iter = load_saved_params_quiet(args.checkpoint_dir) if not args.fresh else 0
-    history = CostHistory(f, args.iterations, start_iter)   # every cost, saved in checkpoints
-    f, generators = history, generators + [history]
+    history = CostHistory(f)            # every cost, saved in checkpoints (bounded memory)
     t0, cpu0 = time.perf_counter(), time.process_time()
     try:
-        wordVectors = sgd(f, wordVectors, args.step, args.iterations, None, True,
-                          args.print_every, checkpoint_dir=args.checkpoint_dir,
-                          save_every=args.save_every, smooth_every=SMOOTH_EVERY, config=config,
-                          generators=generators, progress=print_speed_progress, fresh=args.fresh,
-                          keep=args.keep)
+        run = sgd(history, wordVectors, args.step, args.iterations, None, True,
+                  args.print_every, checkpoint_dir=args.checkpoint_dir,
+                  save_every=args.save_every, smooth_every=SMOOTH_EVERY, config=config,
+                  generators=generators + [history], progress=print_speed_progress,
+                  fresh=args.fresh, keep=args.keep, details=True)
     finally:
         if objective is not None:
             objective.close()                      # stops and reaps the worker process
     train_time, train_cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    iteration, final, state = load_saved_params(args.checkpoint_dir)
-    if iteration != args.iterations or not np.array_equal(final, wordVectors):
-        raise RuntimeError(f"the final checkpoint in {args.checkpoint_dir} is not the trained "
-                           f"vectors (iteration {iteration}); was the folder changed meanwhile?")
     return {"startup": startup, "train_time": train_time, "train_cpu": train_cpu,
-            "start_iteration": start_iter,
-            "iterations": args.iterations, "expcost": state["expcost"],
-            "wordVectors": wordVectors, "tokens": tokens, "V": V, "costs": history.costs}
-
-
-def load_saved_params_quiet(checkpoint_dir):
-    """Iteration of the checkpoint sgd will resume from (0 if none), for the summary only."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_saved_params(checkpoint_dir)[0]
+            "start_iteration": run.resumed_from[0] if run.resumed_from else 0,
+            "iterations": args.iterations, "expcost": run.expcost, "wordVectors": run.x,
+            "tokens": tokens, "V": V, "history": history, "saved": run.last_saved}
 
 
 def main(argv=None):
@@ -398,8 +386,8 @@ def main(argv=None):
     print(f"wrote {args.vectors_out} ({W} x {summed.shape[1]}, word2vec text format)")
     if not args.no_plot:
         plot_word_vectors(args.plot_out, result["tokens"], summed)
-        plot_cost_curve(args.cost_plot_out, result["costs"][:result["iterations"]],
-                        SMOOTH_EVERY, ANNEAL_EVERY)
+        plot_cost_curve(args.cost_plot_out, result["history"], SMOOTH_EVERY, ANNEAL_EVERY,
+                        final=result["expcost"])
         print(f"wrote {args.plot_out} and {args.cost_plot_out}")
     if args.neighbours:
         print(f"nearest words (cosine similarity of the input + output vectors, "
