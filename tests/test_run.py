@@ -4,6 +4,7 @@ import os
 import pty
 import random
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -326,6 +327,22 @@ def _finished_run(folder):
     return checkpoint_files(folder)
 
 
+def read_terminal(master, until=None, timeout=30):
+    """What the process wrote to its terminal: until `until` shows, or until it closes."""
+    seen, deadline = b"", time.monotonic() + timeout
+    while (until is None or until not in seen) and time.monotonic() < deadline:
+        if not select.select([master], [], [], 0.5)[0]:
+            continue
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:             # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
 @pytest.mark.parametrize("answer", ["n", "", "whatever"])
 def test_fresh_at_a_terminal_asks_and_anything_but_yes_deletes_nothing(tmp_path, answer):
     before = _finished_run(tmp_path / "ck")
@@ -335,21 +352,10 @@ def test_fresh_at_a_terminal_asks_and_anything_but_yes_deletes_nothing(tmp_path,
                                  "ck", "--iterations", "30"], cwd=tmp_path, stdin=slave,
                                 stderr=slave, stdout=subprocess.PIPE, text=True)
         os.close(slave)
-        seen = b""
-        deadline = time.monotonic() + 60
-        while b"[y/N]" not in seen and time.monotonic() < deadline:
-            seen += os.read(master, 4096)
+        seen = read_terminal(master, until=b"[y/N]")
         os.write(master, answer.encode() + b"\n")
         out, _ = proc.communicate(timeout=60)
-        time.sleep(0.1)
-        try:
-            while True:
-                chunk = os.read(master, 4096)
-                if not chunk:
-                    break
-                seen += chunk
-        except OSError:             # the terminal closed with the process
-            pass
+        seen += read_terminal(master)
     finally:
         os.close(master)
         if proc.poll() is None:
