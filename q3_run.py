@@ -5,20 +5,14 @@
 
 The defaults are the course's (dim 10, context 5, 10 negatives, batches of
 50 windows, step 0.3 halved every 20,000 iterations, skip-gram with negative
-sampling). Two training paths compute the same model with ``q3_sgd.sgd``:
-
-* the default **fast path**: the training engine (``w2v_engine.Objective``)
-  computes the losses of ``q3_word2vec.py`` for a whole minibatch at once and
-  returns a sparse gradient that ``sgd`` applies to the few thousand rows the
-  minibatch touches, never to the (2V, D) matrix. It draws the windows and
-  negative samples of many iterations at once with a
-  ``numpy.random.Generator``, in a worker process running ahead of training
-  (``--no-worker``: in this process, same results). tests/test_engine.py
-  proves it computes what the per-window functions compute;
-* ``--classic`` goes through the course's per-window
-  ``word2vec_sgd_wrapper`` (Python's ``random``, dense gradients): the same
-  distributions, another random stream, a few hundred times slower per
-  iteration (``bench/bench_train.py`` measures it).
+sampling). Two training paths compute the same model with ``q3_sgd.sgd``: the
+default **fast path**, the training engine (``w2v_engine.Objective``: the losses
+of ``q3_word2vec.py`` for a whole minibatch at once, a sparse gradient, the
+windows and negative samples of many iterations drawn ahead with a
+``numpy.random.Generator`` in a worker process; tests/test_engine.py proves it
+computes what the per-window functions compute), and ``--classic``, the course's
+per-window ``word2vec_sgd_wrapper`` (Python's ``random``, dense gradients: the
+same distributions, another random stream, a few hundred times slower).
 
 Seeding (``--seed S``, default 31415), in this order:
 
@@ -35,17 +29,14 @@ Seeding (``--seed S``, default 31415), in this order:
    in the worker or not, so the run depends only on the seed and the settings.
 
 Checkpoints (``--checkpoint-dir``, default ``checkpoints/``) are written every
-``--save-every`` iterations and at the last one; a run that is stopped (even
-by a kill or a power cut) continues where its newest checkpoint left off when
-started again with the same command and ends with exactly the vectors of an
-uninterrupted run. Question 4 reads the final vectors with
-``q3_sgd.load_saved_params(checkpoint_dir)``.
-
-Outputs: ``q3_word_vectors.png`` (25 words projected to 2-D by an SVD of the
-centred input + output vectors) and ``q3_word_vectors.txt`` (input + output
-vectors in word2vec text format: a line "V D", then "word v1 ... vD").
+``--save-every`` iterations and at the last one; the same command started again
+after any stop (a kill, a power cut) resumes from the newest and ends with
+exactly the vectors of an uninterrupted run. Question 4 reads the final vectors
+with ``q3_sgd.load_saved_params(checkpoint_dir)``. Outputs: ``q3_word_vectors.png``,
+``q3_cost.png`` and ``q3_word_vectors.txt`` (word2vec text format).
 """
 import argparse
+import math
 import random
 import sys
 import time
@@ -54,16 +45,18 @@ import warnings
 import numpy as np
 
 from q3_sgd import (ANNEAL_EVERY, DEFAULT_CHECKPOINT_DIR, SAVE_PARAMS_EVERY,
-                    CheckpointConfigError, TrainingDivergedError, load_saved_params,
-                    print_speed_progress, sgd)
+                    CheckpointConfigError, TrainingDivergedError, sgd)
 from q3_word2vec import (cbow, negSamplingCostAndGradient, skipgram, softmaxCostAndGradient,
                          word2vec_sgd_wrapper)
-from utils.checkpoint import DEFAULT_KEEP, checkpoint_lock
-from utils.treebank import StanfordSentiment
-from utils.cli import DEBUG_ENV, UsageError, one_line_warning, run, writable_file
-from utils.cost_curve import CostHistory, plot_cost_curve
+from utils.checkpoint import DEFAULT_KEEP
+from utils.cli import DEBUG_ENV, UsageError, one_line_warning, run
+from utils.cost_curve import CostHistory, plot_cost_curve, print_speed_progress
+from utils.folder_lock import checkpoint_lock
 from utils.glove import write_word2vec_text
 from utils.neighbours import check_words, nearest_words
+from utils.run_checks import check_outputs, confirm_fresh
+from utils.treebank import StanfordSentiment
+from utils.word_plot import plot_word_vectors
 from w2v_engine import Objective
 from practice_kit.probe import check_engine_matches_course
 
@@ -93,6 +86,9 @@ VISUALIZE_WORDS = ["the", "a", "an", ",", ".", "?", "!", "``", "''", "--",
 
 NEIGHBOUR_WORDS = ["good", "great", "bad", "boring", "the"]   # default --neighbours (plotted)
 NEIGHBOURS_K = 5         # nearest words printed per word
+CROWDED_DIM = 20         # neighbours of vectors this small crowd together: the output says why
+TOP_SPEED = {"fast": 100_000, "classic": 1_000}   # iterations/s no machine reaches (time bound)
+MAX_DAYS = 30            # --iterations that would take longer even at TOP_SPEED are refused
 
 CLASSIC_MODELS = {"skipgram": skipgram, "cbow": cbow}
 CLASSIC_LOSSES = {"negsample": negSamplingCostAndGradient, "softmax": softmaxCostAndGradient}
@@ -171,20 +167,47 @@ def parse_args(argv=None):
                  "print_every", "keep"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if not args.step > 0:
-        p.error(f"--step must be positive, got {args.step}")
+    if not (args.step > 0 and math.isfinite(args.step)):
+        p.error(f"--step must be a positive number, got {args.step}")
     if not 0 <= args.seed < 2 ** 32:           # what np.random.seed accepts
         p.error(f"--seed must be in 0 .. 2**32 - 1, got {args.seed}")
+    speed = TOP_SPEED["classic" if args.classic else "fast"]
+    if args.iterations > MAX_DAYS * 86400 * speed:
+        p.error(f"--iterations {args.iterations:,} would take at least "
+                f"{args.iterations / speed / 86400:,.0f} days, even at {speed:,} iterations a "
+                f"second; ask for at most {MAX_DAYS * 86400 * speed:,} ({MAX_DAYS} days)")
     return args
 
 
-def check_outputs(args):
-    """Fail now, not after the training, if an output cannot be written."""
-    writable_file(args.vectors_out, "--vectors-out")
-    if not args.no_plot:
-        writable_file(args.plot_out, "--plot-out")
-        writable_file(args.cost_plot_out, "--cost-plot-out")
-    # --checkpoint-dir: checkpoint_lock in main creates and checks it, before any training
+def check_memory(args, V):
+    """Refuse settings whose memory this machine lacks, with the figure: the (2V, D) vectors
+    (about three copies: x, a checkpoint being written or read, a dense gradient) and the
+    arrays of one minibatch (pairs x (K + 2), or x V for the full softmax, of about D + 1)."""
+    vectors = 3 * 8 * 2 * V * args.dim
+    width = V if args.loss == "softmax" else args.negatives + 2
+    batch = 4 * 8 * args.batch * 2 * args.context * width * (args.dim + 1)
+    available = available_memory()
+    if available is None or vectors + batch <= available:
+        return
+    culprit = ("--dim" if vectors >= batch else
+               "--batch, --context" + (", --dim or --loss" if args.loss == "softmax" else
+                                       ", --negatives or --dim"))
+    raise UsageError(f"these settings need about {(vectors + batch) / 2**30:,.1f} GiB of memory "
+                     f"(the vectors: 2 x {V:,} words x {args.dim:,} dimensions; a minibatch: "
+                     f"{args.batch:,} windows of up to {2 * args.context:,} pairs), but "
+                     f"{available / 2**30:,.1f} GiB is available; choose a smaller {culprit}")
+
+
+def available_memory():
+    """Bytes of memory available to a new process (Linux's MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def make_classic_f(model, tokens, dataset, C, loss, K, batch):
@@ -232,41 +255,15 @@ def words_by_index(tokens):
     return words
 
 
-# ---- outputs ---------------------------------------------------------------------
-def plot_word_vectors(path, tokens, vectors, words=VISUALIZE_WORDS):
-    """Save the 2-D SVD projection of the centred vectors of `words` (those in `tokens`).
-
-    Parameters
-    ----------
-    vectors : ndarray, shape (V, D)
-        Input + output vectors.
-    """
-    from utils.plotting import plt, save_figure      # matplotlib only when a plot is drawn
-
-    shown = [w for w in words if w in tokens]
-    if len(shown) < 2:
-        raise ValueError(f"plot_word_vectors: only {len(shown)} of the words to plot are in "
-                         "the vocabulary")
-    X = vectors[[tokens[w] for w in shown]]              # (n, D)
-    X = X - X.mean(axis=0)                              # centred
-    _, _, Vt = np.linalg.svd(X, full_matrices=False)     # X = U S Vt; rows of Vt: directions
-    coord = X @ Vt[:2].T                                # (n, D) @ (D, 2) -> (n, 2)
-    fig, ax = plt.subplots(figsize=(7, 6))
-    ax.scatter(coord[:, 0], coord[:, 1], s=0)
-    for (x, y), w in zip(coord, shown):
-        ax.text(x, y, w, ha="center", va="center",
-                bbox=dict(facecolor="green", alpha=0.1, edgecolor="none"))
-    pad = 0.1 * (np.ptp(coord, axis=0) + 1e-12)
-    ax.set_xlim(coord[:, 0].min() - pad[0], coord[:, 0].max() + pad[0])
-    ax.set_ylim(coord[:, 1].min() - pad[1], coord[:, 1].max() + pad[1])
-    ax.set_xlabel("first principal direction")
-    ax.set_ylabel("second principal direction")
-    ax.set_title("SST word vectors (input + output), 2-D SVD projection")
-    save_figure(fig, path, dpi=100)
-    return shown
-
-
 # ---- main ------------------------------------------------------------------------
+def run_settings(args):
+    """The settings that make a run's checkpoints (saved in them; a resume must match)."""
+    return {"dim": args.dim, "context": args.context, "batch": args.batch,
+            "negatives": args.negatives if args.loss == "negsample" else None,
+            "model": args.model, "loss": args.loss, "seed": args.seed,
+            "path": "classic" if args.classic else "fast"}
+
+
 def train(args):
     """Load the data, train (resuming from a checkpoint if there is one), return a summary.
 
@@ -281,7 +278,9 @@ def train(args):
         ``startup`` (s: loading SST, tables, initial vectors), ``train_time`` and
         ``train_cpu`` (s, wall and CPU), ``start_iteration`` (0 or the resumed
         checkpoint's), ``iterations``, ``expcost`` (final smoothed cost or None),
-        ``wordVectors`` ((2V, D) input rows then output rows), ``tokens``, ``V``.
+        ``wordVectors`` ((2V, D) input rows then output rows), ``tokens``, ``V``,
+        ``history`` (the `CostHistory`), ``saved`` ((iteration, path) of the final
+        checkpoint, which `save_params` checked is the newest that readers will take).
     """
     t_start = time.perf_counter()
     if not args.classic:        # the engine trains only in place of course functions it equals
@@ -290,13 +289,10 @@ def train(args):
     dataset, tokens = load_dataset(args.data)
     check_words(args.neighbours, tokens)           # an unknown word fails now, not after training
     V = len(tokens)
+    check_memory(args, V)
     seed_all(args.seed)
     wordVectors = initial_vectors(V, args.dim)            # (2V, dim)
-    negsample = args.loss == "negsample"
-    config = {"vocab_size": V, "dim": args.dim, "context": args.context, "batch": args.batch,
-              "negatives": args.negatives if negsample else None, "model": args.model,
-              "loss": args.loss, "seed": args.seed,
-              "path": "classic" if args.classic else "fast"}
+    config = {"vocab_size": V, **run_settings(args)}
     objective = None
     if args.classic:
         f = make_classic_f(CLASSIC_MODELS[args.model], tokens, dataset, args.context,
@@ -314,35 +310,22 @@ def train(args):
           f"training {args.model} / {args.loss}, dim {args.dim}, "
           f"{'classic per-window' if args.classic else 'batched sparse'} path", flush=True)
 
-    start_iter = load_saved_params_quiet(args.checkpoint_dir) if not args.fresh else 0
-    history = CostHistory(f, args.iterations, start_iter)   # every cost, saved in checkpoints
-    f, generators = history, generators + [history]
+    history = CostHistory(f)            # every cost, saved in checkpoints (bounded memory)
     t0, cpu0 = time.perf_counter(), time.process_time()
     try:
-        wordVectors = sgd(f, wordVectors, args.step, args.iterations, None, True,
-                          args.print_every, checkpoint_dir=args.checkpoint_dir,
-                          save_every=args.save_every, smooth_every=SMOOTH_EVERY, config=config,
-                          generators=generators, progress=print_speed_progress, fresh=args.fresh,
-                          keep=args.keep)
+        run = sgd(history, wordVectors, args.step, args.iterations, None, True,
+                  args.print_every, checkpoint_dir=args.checkpoint_dir,
+                  save_every=args.save_every, smooth_every=SMOOTH_EVERY, config=config,
+                  generators=generators + [history], progress=print_speed_progress,
+                  fresh=args.fresh, keep=args.keep, details=True)
     finally:
         if objective is not None:
             objective.close()                      # stops and reaps the worker process
     train_time, train_cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    iteration, final, state = load_saved_params(args.checkpoint_dir)
-    if iteration != args.iterations or not np.array_equal(final, wordVectors):
-        raise RuntimeError(f"the final checkpoint in {args.checkpoint_dir} is not the trained "
-                           f"vectors (iteration {iteration}); was the folder changed meanwhile?")
     return {"startup": startup, "train_time": train_time, "train_cpu": train_cpu,
-            "start_iteration": start_iter,
-            "iterations": args.iterations, "expcost": state["expcost"],
-            "wordVectors": wordVectors, "tokens": tokens, "V": V, "costs": history.costs}
-
-
-def load_saved_params_quiet(checkpoint_dir):
-    """Iteration of the checkpoint sgd will resume from (0 if none), for the summary only."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_saved_params(checkpoint_dir)[0]
+            "start_iteration": run.resumed_from[0] if run.resumed_from else 0,
+            "iterations": args.iterations, "expcost": run.expcost, "wordVectors": run.x,
+            "tokens": tokens, "V": V, "history": history, "saved": run.last_saved}
 
 
 def main(argv=None):
@@ -352,10 +335,21 @@ def main(argv=None):
     and reported by ``utils.cli.run`` as one line.
     """
     args = parse_args(argv)
-    check_outputs(args)
+    outputs = [("--vectors-out", args.vectors_out)] + ([] if args.no_plot else [
+        ("--plot-out", args.plot_out), ("--cost-plot-out", args.cost_plot_out)])
+    check_outputs(outputs, args.checkpoint_dir)     # before any work, as is matplotlib:
+    if not args.no_plot:
+        from utils.plotting import check_plotting   # (imported only when a plot is drawn)
+        try:
+            check_plotting()
+        except Exception as err:    # whatever breaks matplotlib here: a setting, an install
+            raise UsageError(f"matplotlib cannot draw the plots here ({type(err).__name__}: "
+                             f"{err}); fix its configuration, or pass --no-plot") from err
     warnings.showwarning = one_line_warning
     try:
         with checkpoint_lock(args.checkpoint_dir):     # one run per folder; freed even by kill -9
+            if args.fresh:
+                confirm_fresh(args.checkpoint_dir, run_settings(args), args.iterations)
             result = train(args)
     except CheckpointConfigError as err:
         err.exit_status = 2
@@ -393,23 +387,34 @@ def main(argv=None):
               "9.6-9.8: check the step, the data and the changes to the code  FAILED",
               file=sys.stderr)
         status = 1       # the outputs are still written, for inspection
+    write_outputs(args, result)
+    return status
+
+
+def write_outputs(args, result):
+    """The vectors file, the two plots and the nearest words of --neighbours."""
     words = words_by_index(result["tokens"])
     W = result["V"]
     summed = result["wordVectors"][:W] + result["wordVectors"][W:]     # (V, D) input + output
     write_word2vec_text(args.vectors_out, words, summed)
     print(f"wrote {args.vectors_out} ({W} x {summed.shape[1]}, word2vec text format)")
     if not args.no_plot:
-        plot_word_vectors(args.plot_out, result["tokens"], summed)
-        plot_cost_curve(args.cost_plot_out, result["costs"][:result["iterations"]],
-                        SMOOTH_EVERY, ANNEAL_EVERY)
+        plot_word_vectors(args.plot_out, result["tokens"], summed, VISUALIZE_WORDS,
+                          "SST word vectors (input + output), 2-D SVD projection")
+        plot_cost_curve(args.cost_plot_out, result["history"], SMOOTH_EVERY, ANNEAL_EVERY,
+                        final=result["expcost"])
         print(f"wrote {args.plot_out} and {args.cost_plot_out}")
     if args.neighbours:
-        print(f"nearest words (cosine similarity of the input + output vectors, "
-              f"{summed.shape[1]}-d):")
-        for word, near in zip(args.neighbours, nearest_words(summed, result["tokens"],
-                                                             args.neighbours, NEIGHBOURS_K)):
+        D = summed.shape[1]
+        print(f"nearest words (cosine similarity of the input + output vectors, {D}-d):")
+        found = nearest_words(summed, result["tokens"], args.neighbours, NEIGHBOURS_K)
+        for word, near in zip(args.neighbours, found):
             print(f"  {word:>12}: " + ", ".join(f"{w} {c:.3f}" for w, c in near))
-    return status
+        cosines = [c for near in found for _, c in near]
+        if D <= CROWDED_DIM:
+            print(f"  (In {D} dimensions the {W:,} words crowd together: these are at cosine "
+                  f"{min(cosines):.3f} to {max(cosines):.3f}, and share where a word stands in a "
+                  "sentence more than what it means. ANSWERS.md, question 3(g), says why.)")
 
 
 if __name__ == "__main__":

@@ -8,17 +8,13 @@ every ``ANNEAL_EVERY = 20000`` iterations; with ``useSaved`` a checkpoint is
 written every ``SAVE_PARAMS_EVERY = 5000`` and a run resumes from the newest,
 with the step ``step0 * 0.5 ** (start // ANNEAL_EVERY)`` (integer division).
 
-Sparse gradients
-    A gradient that is not an ndarray or a number and has a method
-    ``add_to(x, factor)`` doing ``x += factor * grad`` in place (touching only
-    its rows) is applied as ``grad.add_to(x, -step)``: the dense (N, D)
-    gradient is never built. ``w2v_engine.sparse.SparseRows`` is one.
+Sparse gradients: one that is not an ndarray or a number and has a method ``add_to(x,
+factor)`` doing ``x += factor * grad`` in place, on its rows only (``w2v_engine.sparse.
+SparseRows``), is applied as ``grad.add_to(x, -step)``: the dense (N, D) one is never built.
 
-Checkpoints (``utils/checkpoint.py``)
-    ``<checkpoint_dir>/saved_params_<iter>.npz`` holds x, the step, the smoothed cost,
-    every random state and the run's configuration: a run killed at any moment and
-    started again ends exactly as one never stopped. The newest ``keep`` (3) are kept.
-    ``load_saved_params(checkpoint_dir)`` gives ``(iteration, params, state)``.
+Checkpoints (``utils/checkpoint.py``) hold x, the step, the smoothed cost, every random state
+and the run's configuration: a run killed at any moment and started again ends exactly as one
+never stopped. ``load_saved_params(checkpoint_dir)`` gives ``(iteration, x, state)``.
 """
 import math
 import os
@@ -26,12 +22,14 @@ import random
 import sys
 import tempfile
 import time
+from typing import NamedTuple
 
 import numpy as np
 
+from utils.arg_checks import as_x, check_sgd_args
 from utils.checkpoint import (  # noqa: F401  (re-exported: q3_run.py, bench and tests import them)
     DEFAULT_CHECKPOINT_DIR, DEFAULT_KEEP, CheckpointConfigError, CheckpointWarning,
-    check_sgd_args, list_checkpoints, load_saved_params, resume, save_params)
+    load_saved_params, resume, save_params)
 
 # ---- hyper-parameters (the course's) -----------------------------------------
 SAVE_PARAMS_EVERY = 5000          # iterations between checkpoints (when useSaved)
@@ -41,13 +39,22 @@ DENSE = (np.ndarray, np.generic, float, int)   # gradients that are never sparse
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The cost or the parameters became NaN or infinite; the message names the iteration."""
+    """The cost, the gradient or the parameters became NaN or infinite; the message says when."""
 
 
-def _diverged(it, what, last_saved):
+def _diverged(when, what, last_saved):
     kept = (f"; the last good checkpoint {last_saved[1]} (iteration {last_saved[0]}) is kept"
             if last_saved else "")
-    return TrainingDivergedError(f"sgd: at iteration {it} {what}{kept}. Try a smaller step.")
+    return TrainingDivergedError(f"sgd: {when} {what}{kept}. Try a smaller step.")
+
+
+class SGDResult(NamedTuple):
+    """``sgd(..., details=True)``: x; ``(iteration, path)`` of the checkpoint it resumed from
+    and of the last one it wrote (or None); the final smoothed cost (or None)."""
+    x: object
+    resumed_from: tuple | None
+    last_saved: tuple | None
+    expcost: float | None
 
 
 def print_classic_progress(iteration, smoothed_cost, info):
@@ -55,24 +62,10 @@ def print_classic_progress(iteration, smoothed_cost, info):
     print("iter %d: %f" % (iteration, smoothed_cost), flush=True)
 
 
-def print_speed_progress(iteration, smoothed_cost, info):
-    """A progress line with speed and time left.
-
-    ``iter  1000/40000  cost 12.3457  3,210 it/s  ETA 12.2 s``; `info` (from ``sgd``):
-    ``start_iteration``, ``iterations``, ``elapsed`` (seconds) and ``step``.
-    """
-    done = iteration - info["start_iteration"]
-    rate = done / info["elapsed"] if info["elapsed"] > 0 else float("inf")
-    eta = (info["iterations"] - iteration) / rate if rate > 0 else float("inf")
-    width = len(str(info["iterations"]))
-    print(f"iter {iteration:>{width}}/{info['iterations']}  cost {smoothed_cost:.4f}  "
-          f"{rate:,.0f} it/s  ETA {eta:.1f} s", flush=True)
-
-
 def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10, *,
         checkpoint_dir=DEFAULT_CHECKPOINT_DIR, save_every=SAVE_PARAMS_EVERY,
         anneal_every=ANNEAL_EVERY, smooth_every=None, config=None, generators=(),
-        progress=None, fresh=False, keep=DEFAULT_KEEP):
+        progress=None, fresh=False, keep=DEFAULT_KEEP, details=False):
     """Stochastic gradient descent: the course's ``sgd`` plus exact checkpoints.
 
     Parameters
@@ -86,27 +79,25 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
     iterations : int
         Total iterations, counting those done before a resume.
     postprocessing : callable or None
-        ``x = postprocessing(x)`` after every update (e.g. normalizeRows).
+        ``x = postprocessing(x)`` after every update (e.g. normalizeRows); x's shape.
     useSaved : bool
         Resume from the newest checkpoint in `checkpoint_dir`; write one every
         `save_every` iterations and at the last iteration.
     PRINT_EVERY, smooth_every : int (smooth_every None: PRINT_EVERY)
         Iterations between progress lines, and between updates of the smoothed cost.
-    checkpoint_dir : str
-        Folder of the checkpoints (q3_run.py holds its lock: utils.checkpoint.checkpoint_lock).
-    save_every, anneal_every : int
-        Checkpoint and annealing periods (the course's 5000 and 20000).
-    config : dict or None
-        JSON-compatible description of the run; resuming with another is refused.
-    generators : sequence
-        Extra random generators the run uses, checkpointed (NumPy Generator /
-        RandomState, random.Random, or objects with get_state()/set_state()).
+    checkpoint_dir, save_every, anneal_every : str, int, int
+        Folder of the checkpoints (q3_run.py holds its lock), the checkpoint and annealing
+        periods (the course's 5000 and 20000).
+    config, generators : dict or None, sequence
+        JSON-compatible description of the run (resuming with another is refused); extra
+        random generators the run uses, checkpointed (utils.random_states).
     progress : callable or None
         ``progress(iteration, smoothed_cost, info)``; None: the course's line.
-    fresh : bool
-        With useSaved: delete the folder's checkpoints and start at iteration 0.
-    keep : int or None
-        With useSaved: checkpoints kept in the folder, the newest (None: all).
+    fresh, keep : bool, int or None
+        With useSaved: delete the folder's checkpoints and start at iteration 0; keep the
+        newest `keep` checkpoints (None: all).
+    details : bool
+        Return an `SGDResult` (x, where it resumed from, what it saved last, expcost).
 
     Returns
     -------
@@ -115,38 +106,42 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
 
     Raises
     ------
-    ValueError
-        A bad argument (`check_sgd_args`), before any iteration.
-    CheckpointConfigError
-        The newest checkpoint comes from a run with another configuration.
+    TypeError, ValueError
+        A bad argument, named (before any iteration; a postprocessing changing x's shape at
+        the first). CheckpointConfigError: a checkpoint of another configuration.
     TrainingDivergedError
-        The cost, or x at a checkpoint, was NaN or infinite (not applied, not saved).
+        The cost was NaN or infinite (not applied), or x was at a checkpoint or at the end
+        (a NaN or infinite gradient: checked there, not every iteration; not saved).
     """
+    smooth_every = PRINT_EVERY if smooth_every is None else smooth_every
+    check_sgd_args(f, x0, step, iterations, postprocessing, progress, keep,
+                   {"save_every": save_every, "anneal_every": anneal_every,
+                    "PRINT_EVERY": PRINT_EVERY, "smooth_every": smooth_every})
     scalar_input = np.ndim(x0) == 0 and not isinstance(x0, np.ndarray)
     x = np.array(x0, dtype=np.result_type(np.asarray(x0).dtype, np.float32), copy=True)
-    smooth_every = PRINT_EVERY if smooth_every is None else smooth_every
-    check_sgd_args(step, iterations, save_every, anneal_every, PRINT_EVERY, smooth_every, keep)
+    shape = x.shape
     progress = print_classic_progress if progress is None else progress
     generators = list(generators)
-    start, x, step, expcost, last_saved, run_config = resume(
-        checkpoint_dir if useSaved else None, x, step, iterations, anneal_every=anneal_every,
-        config=config, generators=generators, fresh=fresh)
+    start = resume(checkpoint_dir if useSaved else None, x, step, iterations,
+                   anneal_every=anneal_every, config=config, generators=generators, fresh=fresh)
+    x, step, expcost, last_saved = start.x, start.step, start.expcost, start.last_saved
 
-    t0 = time.perf_counter()
-    info = {"start_iteration": start, "iterations": iterations, "elapsed": 0.0, "step": step}
-    for it in range(start + 1, iterations + 1):
+    t0, info = time.perf_counter(), {"start_iteration": start.iteration,
+                                     "iterations": iterations, "elapsed": 0.0, "step": step}
+    for it in range(start.iteration + 1, iterations + 1):
         cost, grad = f(x)
         if not math.isfinite(cost):
-            raise _diverged(it, f"the cost is {cost}: the update is not applied", last_saved)
+            raise _diverged(f"at iteration {it}", f"the cost is {cost}: the update is not "
+                            "applied", last_saved)
         if not isinstance(grad, DENSE) and hasattr(grad, "add_to"):
             grad.add_to(x, -step)            # sparse: x += -step * grad on its rows only
         else:
             x -= step * grad
         if postprocessing is not None:
             x = postprocessing(x)
-            if not isinstance(x, np.ndarray) or not x.flags.c_contiguous:
-                # the next update is in place; C order lets add_to use a flat view of x
-                x = np.ascontiguousarray(x, dtype=np.float64)
+            if (not isinstance(x, np.ndarray) or not x.flags.c_contiguous or x.shape != shape
+                    or x.dtype.kind != "f"):
+                x = as_x(x, shape)   # C order (add_to uses a flat view of x), or a ValueError
 
         if it % smooth_every == 0:
             expcost = float(cost) if expcost is None else (
@@ -158,10 +153,16 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
             step *= 0.5  # the step of the next iteration: the one a checkpoint here must hold
         if useSaved and (it % save_every == 0 or it == iterations):
             if not np.isfinite(x).all():    # saved, it would pass for the last good checkpoint
-                raise _diverged(it, "x holds NaN or infinite values: it is not saved", last_saved)
-            last_saved = (it, save_params(it, x, checkpoint_dir, step=step, config=run_config,
-                                          generators=generators, expcost=expcost, keep=keep))
-    return float(x) if scalar_input else x
+                raise _diverged(f"at iteration {it}", "x holds NaN or infinite values: it is "
+                                "not saved", last_saved)
+            last_saved = (it, save_params(it, x, checkpoint_dir, step=step, config=start.config,
+                                          generators=generators, expcost=expcost, keep=keep,
+                                          iterations=iterations))
+    if iterations > start.iteration and not np.isfinite(x).all():   # a gradient was NaN or inf
+        raise _diverged(f"after iteration {iterations}", "x holds NaN or infinite values (a "
+                        "gradient was, with a finite cost)", last_saved)
+    x = float(x) if scalar_input else x
+    return SGDResult(x, start.last_saved, last_saved, expcost) if details else x
 
 
 # ---- self-test -------------------------------------------------------------------
@@ -186,7 +187,7 @@ def _check_quadratics():
 
 
 def _check_own(tmp):
-    """Anneal arithmetic, sparse == dense, exact resume, config refusal, NaN stop."""
+    """Anneal arithmetic, sparse == dense, exact resume, config refusal, NaN stops."""
     end = sgd(lambda x: (0.0, np.ones_like(x)), np.zeros(2), 1.0, 25, anneal_every=10,
               PRINT_EVERY=1000)
     assert np.array_equal(end, np.full(2, -(10 + 5 + 1.25))), end
@@ -229,19 +230,18 @@ def _check_own(tmp):
         assert "--fresh" in str(err) and "step" in str(err), err
     print("resume with another step refused  ok")
 
-    blow_up = lambda x: (float("nan") if x[0] < 0.9 else 1.0, np.ones_like(x))  # noqa: E731
-    try:
-        sgd(blow_up, np.ones(3), 0.04, 10, PRINT_EVERY=1000)
-        raise AssertionError("a NaN cost did not stop training")
-    except TrainingDivergedError as err:
-        assert "iteration 4" in str(err), err
-    print("NaN cost stops training, naming iteration 4  ok")
-
+    for grad, says in ((np.ones(3), "at iteration 4 the cost is nan"),
+                       (np.full(3, np.nan), "after iteration 10 x holds NaN")):
+        try:
+            sgd(lambda x: (np.nan if x[0] < 0.9 else 1.0, grad), np.ones(3), 0.04, 10, None, 0, 99)
+            raise AssertionError(f"no TrainingDivergedError: {says}")
+        except TrainingDivergedError as err:
+            assert says in str(err), err
+    print("a NaN cost (at iteration 4) or a NaN gradient stops training  ok")
 
 if __name__ == "__main__":
     try:
         _check_quadratics()
-        print()
         with tempfile.TemporaryDirectory() as tmp:
             _check_own(tmp)
     except AssertionError as err:

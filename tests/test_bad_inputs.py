@@ -26,7 +26,7 @@ def command(script, *args, cwd, env=None):
     """Run `script` (a file of the repository) with `args`; the CompletedProcess."""
     return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],
                           cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
 def assert_refused(proc, script, *fragments, status=1):
@@ -148,6 +148,102 @@ def test_q3_truncated_sentences_file_is_blamed(tmp_path):
     assert_refused(proc, "q3_run.py", "datasetSentences.txt:5313:", "cut short")
     assert "datasetSplit.txt" not in proc.stderr
     assert not (tmp_path / "q3_word_vectors.txt").exists()
+
+
+# issue 18, case 2 and its family: outputs that collide with one another or with the checkpoint
+# folder's files are refused before any training (TINY data would fail later: the refusal is first)
+def _link(target, name):
+    def make(tmp_path):
+        (tmp_path / name).symlink_to(tmp_path / target)
+    return make
+
+
+def _finished(tmp_path):
+    (tmp_path / "ck").mkdir()
+    (tmp_path / "ck" / "saved_params_1000.npz").write_bytes(b"the final checkpoint")
+
+
+COLLISIONS = [   # (case, make(tmp_path) or None, arguments, what the error says)
+    ("vectors_and_plot_one_file", None, ["--vectors-out", "out", "--plot-out", "out"],
+     "--plot-out out and --vectors-out out name the same file"),
+    ("another_spelling", None, ["--vectors-out", "out.png", "--plot-out", "./sub/../out.png"],
+     "--plot-out ./sub/../out.png and --vectors-out out.png name the same file"),
+    ("through_a_symlink", _link("v.txt", "link.png"),
+     ["--vectors-out", "v.txt", "--cost-plot-out", "link.png"],
+     "--cost-plot-out link.png and --vectors-out v.txt name the same file"),
+    ("vectors_over_the_final_checkpoint", _finished,
+     ["--vectors-out", "ck/saved_params_1000.npz"],
+     "--vectors-out ck/saved_params_1000.npz would take the place of the checkpoint folder ck "
+     "or of one of its files"),
+    ("plot_over_a_checkpoint_name", None, ["--plot-out", "ck/saved_params_7.npz"],
+     "--plot-out ck/saved_params_7.npz would take the place of the checkpoint folder"),
+    ("plot_over_the_lock", None, ["--plot-out", "ck/.lock"],
+     "--plot-out ck/.lock would take the place of the checkpoint folder"),
+    ("vectors_as_the_checkpoint_folder", None, ["--vectors-out", "ck"],
+     "--vectors-out ck would take the place of the checkpoint folder"),
+    ("vectors_above_the_checkpoint_folder", None,
+     ["--vectors-out", "v", "--checkpoint-dir", "v/ck"],
+     "--vectors-out v would take the place of the checkpoint folder v/ck"),
+    ("through_a_linked_checkpoint_folder", _link("ck", "ck_link"),
+     ["--vectors-out", "ck_link/saved_params_5.npz"],
+     "would take the place of the checkpoint folder ck or of one of its files"),
+]
+
+
+@pytest.mark.parametrize("case, make, args, says", COLLISIONS, ids=[c[0] for c in COLLISIONS])
+def test_q3_outputs_that_collide_refused_before_training(tmp_path, case, make, args, says):
+    (tmp_path / "sub").mkdir()
+    if make:
+        make(tmp_path)
+    kept = {p: p.read_bytes() for p in tmp_path.glob("ck/*")}
+    proc = command("q3_run.py", *TINY, "--checkpoint-dir", "ck", *args, cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", says, "elsewhere" if "place" in says else "its own path")
+    assert "SST" not in proc.stdout                         # refused before loading anything
+    assert {p: p.read_bytes() for p in tmp_path.glob("ck/*")} == kept
+
+
+def test_q3_dev_null_may_take_two_outputs(tmp_path):
+    proc = command("q3_run.py", *TINY, "--checkpoint-dir", "ck", "--vectors-out", os.devnull,
+                   "--plot-out", os.devnull, "--cost-plot-out", os.devnull, cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "leaves no sentence of two or more words")   # got past
+
+
+# issue 18, case 12: arguments whose time or memory cannot be met are refused at once, with the
+# figure; plotting is checked before training
+def test_q3_iterations_that_would_take_years_refused_at_once(tmp_path):
+    proc = command("q3_run.py", "--iterations", "1000000000000", "--checkpoint-dir", "ck",
+                   cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "--iterations 1,000,000,000,000 would take at least 116 "
+                   "days, even at 100,000 iterations a second; ask for at most "
+                   "259,200,000,000 (30 days)", status=2)
+    assert not (tmp_path / "ck").exists()
+
+
+def test_q3_step_that_is_not_a_number_refused(tmp_path):
+    proc = command("q3_run.py", *TINY, "--step", "inf", cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "--step must be a positive number, got inf", status=2)
+
+
+def test_q3_vectors_larger_than_the_memory_refused_before_training(tmp_path):
+    require_data(DEFAULT_SST_PATH, "SST data")
+    proc = command("q3_run.py", "--dim", "100000000", "--no-plot", "--checkpoint-dir", "ck",
+                   cwd=tmp_path)
+    assert_refused(proc, "q3_run.py", "these settings need about 105,22", " GiB of memory (the "
+                   "vectors: 2 x 19,539 words x 100,000,000 dimensions; ", "GiB is available; "
+                   "choose a smaller --dim")
+    assert "iter" not in proc.stdout and os.listdir(tmp_path / "ck") == [".lock"]
+
+
+def test_q3_plotting_that_cannot_work_refused_before_training(tmp_path):
+    (tmp_path / "mpl").mkdir()
+    (tmp_path / "mpl" / "matplotlibrc").write_text("text.usetex: True\n")   # no LaTeX here
+    if shutil.which("latex"):
+        pytest.skip("LaTeX is installed: text.usetex works")
+    proc = command("q3_run.py", *TINY, "--checkpoint-dir", "ck", cwd=tmp_path,
+                   env={"MPLCONFIGDIR": str(tmp_path / "mpl")})
+    assert_refused(proc, "q3_run.py", "matplotlib cannot draw the plots here (RuntimeError: ",
+                   "latex could not be found", "fix its configuration, or pass --no-plot")
+    assert "SST" not in proc.stdout and not (tmp_path / "ck").exists()
 
 
 # ---- q4_sentiment.py: vector files and output folder ---------------------------------------------

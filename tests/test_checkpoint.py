@@ -1,5 +1,7 @@
 """utils.checkpoint: resume(), and checkpoints written by the code before the restructure."""
+import base64
 import importlib.util
+import json
 import os
 import random
 import subprocess
@@ -12,9 +14,11 @@ import q3_sgd
 from q3_sgd import sgd
 import utils.files
 import utils.checkpoint
-from utils.checkpoint import (DEFAULT_KEEP, CheckpointConfigError, CheckpointWarning, Start,
-                              checkpoint_lock, list_checkpoints, load_saved_params,
-                              prune_checkpoints, resume, save_params)
+from utils.checkpoint import (DEFAULT_KEEP, META_MAX_CHARS, CheckpointConfigError,
+                              CheckpointWarning, Start, list_checkpoints, load_saved_params,
+                              resume, save_params)
+from utils.cost_curve import MAX_POINTS, CostHistory
+from utils.folder_lock import checkpoint_lock
 from w2v_engine.sparse import SparseRows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,7 +90,9 @@ def test_resume_across_the_restructure_is_exact(old_sgd, tmp_path, first, second
     assert np.array_equal(_run(old_sgd, tmp_path / "old_whole", 40), whole)
 
 
-def test_file_format_unchanged(old_sgd, tmp_path):
+def test_file_format_unchanged_but_for_the_runs_iterations(old_sgd, tmp_path):
+    # one key was added to the metadata since: the iterations asked of the run (readers of
+    # both versions ignore keys they do not know, test_resume_across_the_restructure_is_exact)
     _run(old_sgd, tmp_path / "old", 30)
     _run(sgd, tmp_path / "new", 30)
     names = sorted(os.listdir(tmp_path / "old"))
@@ -95,6 +101,9 @@ def test_file_format_unchanged(old_sgd, tmp_path):
     for name in names:
         old, new = _arrays(tmp_path / "old" / name), _arrays(tmp_path / "new" / name)
         assert sorted(old) == sorted(new)
+        new_meta = json.loads(str(new.pop("meta")))
+        assert new_meta.pop("iterations") == 30
+        assert json.loads(str(old.pop("meta"))) == new_meta
         for key in old:
             assert old[key].dtype == new[key].dtype and np.array_equal(old[key], new[key]), key
 
@@ -219,16 +228,27 @@ def test_default_keep_is_three_and_none_keeps_all(tmp_path):
 
 def test_prune_never_deletes_the_newest_or_a_later_one(tmp_path):
     config = resume(None, np.ones(2), 1.0, 30, anneal_every=10).config
-    for it in (5, 10, 20, 40):
+    for it in (5, 10, 40):
         save_params(it, np.full(2, float(it)), str(tmp_path), config=config)
-    # the checkpoint of iteration 30 does not exist: nothing is pruned on its behalf
-    assert prune_checkpoints(str(tmp_path), 1, 30) == []
+    (tmp_path / "saved_params_40.npz").write_bytes(b"damaged")   # readers skip it
     # 40 is later than the one just written (20): it cannot be shown older, it stays
-    removed = prune_checkpoints(str(tmp_path), 2, 20)
-    assert removed == [os.path.join(str(tmp_path), "saved_params_5.npz")]
+    save_params(20, np.full(2, 20.0), str(tmp_path), config=config, keep=2)
     assert _iterations(tmp_path) == [40, 20, 10]
     save_params(30, np.full(2, 30.0), str(tmp_path), config=config, keep=1)
     assert _iterations(tmp_path) == [40, 30]
+
+
+def test_a_good_later_checkpoint_would_be_the_one_readers_take_so_saving_refuses(tmp_path):
+    # the guarantee q3_run relies on: the checkpoint just written is the newest good one (a
+    # later one appeared meanwhile: another program writes in the folder)
+    config = resume(None, np.ones(2), 1.0, 30, anneal_every=10).config
+    save_params(10, np.full(2, 10.0), str(tmp_path), config=config)
+    save_params(40, np.full(2, 40.0), str(tmp_path), config=config)
+    with pytest.raises(CheckpointConfigError, match=r"holds .*saved_params_40\.npz, a good "
+                                                    r"checkpoint of a later iteration than 20: "
+                                                    r"q4_sentiment\.py would read it"):
+        save_params(20, np.full(2, 20.0), str(tmp_path), config=config, keep=1)
+    assert _iterations(tmp_path) == [40, 10]               # nothing written, nothing deleted
 
 
 def test_prune_that_cannot_delete_warns_and_keeps_going(tmp_path, monkeypatch):
@@ -281,29 +301,30 @@ def quadratic(x):
 
 
 def test_cost_history_resumes_exactly_and_an_older_checkpoint_without_it_still_resumes(tmp_path):
-    from utils.cost_curve import CostHistory
     x0 = np.array([1.0, -2.0])
-    full = CostHistory(quadratic, 30)
+    full = CostHistory(quadratic)
     sgd(full, x0, 0.1, 30, None, True, 10, checkpoint_dir=str(tmp_path / "a"), save_every=10)
-    assert full.n == 30 and np.isfinite(full.costs).all()
+    last, costs = full.points()
+    assert full.n == 30 and np.array_equal(last, np.arange(1, 31)) and np.isfinite(costs).all()
+    assert costs[0] == 5.0                                       # 1 + 4, by hand
     # stopped at 20, resumed: the history comes back from the checkpoint, bit for bit
-    part = CostHistory(quadratic, 20)
+    part = CostHistory(quadratic)
     sgd(part, x0, 0.1, 20, None, True, 10, checkpoint_dir=str(tmp_path / "b"), save_every=10,
         generators=[part])
-    rest = CostHistory(quadratic, 30)
+    rest = CostHistory(quadratic)
     sgd(rest, x0, 0.1, 30, None, True, 10, checkpoint_dir=str(tmp_path / "b"), save_every=10,
         generators=[rest])
-    assert rest.n == 30 and rest.costs.shape == (30,)
-    assert np.array_equal(rest.costs, full.costs)
+    assert rest.n == 30 and rest.points()[1].shape == (30,)
+    assert np.array_equal(rest.points()[1], costs)
     # a checkpoint written without the history (an older run): it resumes, the costs before
     # the resume point unknown (NaN) and the later ones recorded at their iterations
     sgd(quadratic, x0, 0.1, 20, None, True, 10, checkpoint_dir=str(tmp_path / "c"),
         save_every=10)
-    late = CostHistory(quadratic, 30, start=20)
+    late = CostHistory(quadratic)
     sgd(late, x0, 0.1, 30, None, True, 10, checkpoint_dir=str(tmp_path / "c"), save_every=10,
         generators=[late])
-    assert late.n == 30 and np.isnan(late.costs[:20]).all()
-    assert np.array_equal(late.costs[20:], full.costs[20:])
+    assert late.n == 30 and np.isnan(late.points()[1][:20]).all()
+    assert np.array_equal(late.points()[1][20:], costs[20:])
 
 
 def test_a_required_generator_missing_from_the_checkpoint_is_still_refused(tmp_path):
@@ -312,3 +333,66 @@ def test_a_required_generator_missing_from_the_checkpoint_is_still_refused(tmp_p
     with pytest.raises(CheckpointConfigError, match="generators"):
         sgd(quadratic, x0, 0.1, 20, None, True, 10, checkpoint_dir=str(tmp_path), save_every=10,
             generators=[np.random.default_rng(0)])
+
+
+# ---- the cost history: bounded memory, exact across a resume ----------------------------------
+def _costs_from(values):
+    """An objective whose cost at call i is values[i % len(values)] (and a zero gradient)."""
+    calls = iter(range(10 ** 12))
+    return lambda x: (float(values[next(calls) % len(values)]), np.zeros_like(x))
+
+
+def test_cost_history_merges_neighbours_when_full_and_a_resumed_run_keeps_the_same_sums(tmp_path):
+    values = np.random.default_rng(3).random(1000)
+    whole = CostHistory(_costs_from(values), max_points=8)
+    sgd(whole, np.ones(2), 0.1, 100, PRINT_EVERY=QUIET)
+    assert whole.n == 100 and whole.block == 16 and whole.sums.shape == (8,)
+    last, means = whole.points()
+    assert np.array_equal(last, [16, 32, 48, 64, 80, 96, 100])
+    sums = np.add.reduceat(values[:100], [0, 16, 32, 48, 64, 80, 96])
+    assert np.allclose(means * np.diff(last, prepend=0), sums, rtol=1e-14, atol=0)
+    for stop in (7, 8, 37, 64, 65):       # stopped before, at and after merges, then resumed
+        folder = tmp_path / f"stop{stop}"
+        part = CostHistory(_costs_from(values), max_points=8)
+        sgd(part, np.ones(2), 0.1, stop, None, True, QUIET, checkpoint_dir=str(folder),
+            generators=[part])
+        rest = CostHistory(_costs_from(values[stop:]), max_points=8)
+        sgd(rest, np.ones(2), 0.1, 100, None, True, QUIET, checkpoint_dir=str(folder),
+            generators=[rest])
+        assert rest.get_state() == whole.get_state(), stop          # the same sums, bit for bit
+
+
+def test_cost_history_memory_does_not_grow_with_the_iterations():
+    block = 1 << 14                     # a point of a 10^9-iteration run sums 16,384 costs
+    start = -(-10 ** 9 // block) * block - 3                         # as if 10^9 iterations ran
+    history = CostHistory(_costs_from([2.0]), start=start)
+    for _ in range(6):
+        history(np.zeros(1))
+    assert history.n == start + 6 and history.block == block
+    assert history.sums.nbytes == 8 * MAX_POINTS == 512 * 1024       # whatever the iterations
+    assert len(json.dumps(history.get_state())) < META_MAX_CHARS / 2
+    last, means = history.points()
+    assert last[-1] == start + 6 and np.isnan(means[:-1]).all()     # unknown before the start
+    assert means[-1] == 2.0                                         # a point begun after it
+
+
+def test_cost_history_of_an_older_version_longer_than_its_points_is_summed_on_resume():
+    values = np.random.default_rng(4).random(70)
+    whole = CostHistory(_costs_from(values), max_points=32)
+    for _ in range(70):
+        whole(np.zeros(1))
+    older = {"n": 70, "costs": base64.b64encode(values.tobytes()).decode()}   # no "block"
+    resumed = CostHistory(_costs_from(values), max_points=32)
+    resumed.check_state(older)
+    resumed.set_state(older)
+    assert resumed.get_state() == whole.get_state() and resumed.block == 4
+
+
+def test_cost_curve_of_a_long_run_plots_means(tmp_path):
+    from utils.cost_curve import plot_cost_curve
+    history = CostHistory(_costs_from(np.linspace(20, 10, 500)), max_points=64)
+    for _ in range(500):
+        history(np.zeros(1))
+    assert history.block == 8
+    plot_cost_curve(str(tmp_path / "cost.png"), history, 10, 200, final=10.5)
+    assert (tmp_path / "cost.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -61,7 +61,7 @@ def q3(tmp_path, *args):
     return subprocess.run([sys.executable, os.path.join(ROOT, "q3_run.py"),
                            "--iterations", "30", "--save-every", "10", "--no-worker", "--no-plot",
                            "--checkpoint-dir", "ck", *args], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
 def test_q3_run_prints_neighbours_and_answers_again_without_training(tmp_path):
@@ -71,6 +71,13 @@ def test_q3_run_prints_neighbours_and_answers_again_without_training(tmp_path):
     lines = [line for line in first.stdout.splitlines() if line.startswith(("  ", " "))
              and ":" in line and line.strip().split(":")[0] in ("good", "bad")]
     assert len(lines) == 2 and all(line.count(",") == 4 for line in lines)   # 5 neighbours each
+    # 10-d neighbours look broken: the output says why, and where to read more
+    (note,) = [line for line in first.stdout.splitlines() if "ANSWERS.md" in line]
+    assert note.startswith("  (In 10 dimensions the 19,539 words crowd together: these are at "
+                           "cosine ") and note.endswith("ANSWERS.md, question 3(g), says why.)")
+    low, high = map(float, note.split("cosine ")[1].split(",")[0].split(" to "))
+    cosines = [float(x.split()[-1]) for line in lines for x in line.split(":", 1)[1].split(",")]
+    assert (low, high) == (min(cosines), max(cosines))
     again = q3(tmp_path, "--neighbours", "good", "bad")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "already complete" in again.stdout                   # nothing trained the second time

@@ -1,7 +1,10 @@
 """q3_run.py: exact resume after SIGKILL, refusal of a mismatched checkpoint, output files."""
 import base64
 import os
+import pty
 import random
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -11,12 +14,14 @@ import numpy as np
 import pytest
 
 import q3_run
+from q3_sgd import sgd
 from utils.glove import read_word_vectors, write_word2vec_text
 from q3_sgd import load_saved_params
 from w2v_engine.prefetch import worker_supported
 from w2v_engine.sampler import SAMPLE_CHUNK
 from w2v_helpers import child_pids, gone
 from utils.cost_curve import smoothed
+from utils.word_plot import MARKER_HALF, plot_word_vectors, spread_labels
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "q3_run.py")
@@ -36,7 +41,7 @@ def checkpoint_files(folder):
 
 def run_script(args, cwd, timeout=120):
     return subprocess.run([sys.executable, SCRIPT] + args, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def final_params(folder):
@@ -107,6 +112,11 @@ def test_smoke_run_writes_png_vectors_and_final_checkpoint(sst, tmp_path):
     costs = saved_costs(state)
     assert costs.shape == (300,) and np.isfinite(costs).all()
     assert f"final smoothed cost {smoothed(costs, q3_run.SMOOTH_EVERY)[1][-1]:.4f}" in out.stdout
+    # the word plot of these vectors: 25 markers, no label on another label or on a marker
+    shown, boxes, markers = plot_word_vectors(str(tmp_path / "again.png"), file_tokens, vectors,
+                                              q3_run.VISUALIZE_WORDS, "again")
+    assert shown == q3_run.VISUALIZE_WORDS and boxes.shape == (25, 4)
+    assert_apart(boxes, markers)
 
 
 def test_failed_sanity_check_exits_non_zero_but_keeps_the_outputs(sst, tmp_path, monkeypatch, capsys):
@@ -174,10 +184,36 @@ def test_sigkill_at_random_moments_then_resume_is_bit_identical(sst, tmp_path):
     assert not [n for n in os.listdir(ck) if n.endswith(".tmp")]    # no temp file left behind
 
 
+def assert_apart(boxes, markers, marker_half=MARKER_HALF):
+    """No two label boxes (n, 4) overlap, and none covers a marker (n, 2) (all in pixels)."""
+    def overlap(a, b):            # (n, 4), (m, 4) -> (n, m): the boxes share some area
+        return ((np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+                 > 0.01) & (np.minimum(a[:, None, 3], b[None, :, 3])
+                            - np.maximum(a[:, None, 1], b[None, :, 1]) > 0.01))
+    labels = overlap(boxes, boxes)
+    np.fill_diagonal(labels, False)
+    assert not labels.any(), np.argwhere(labels)
+    squares = np.hstack([markers - marker_half, markers + marker_half])
+    assert not overlap(boxes, squares).any(), np.argwhere(overlap(boxes, squares))
+
+
+def test_labels_spread_apart_even_on_one_point():
+    rng = np.random.default_rng(0)
+    anchors = np.vstack([rng.normal((300, 240), 15, (20, 2)),        # a crowd
+                         np.full((4, 2), 120.0), [[590.0, 470.0]]])  # 4 on one point, a corner
+    half = np.column_stack([rng.uniform(6, 40, 25), np.full(25, 9.0)])
+    centres = spread_labels(anchors, half, (0, 0, 600, 480))
+    boxes = np.hstack([centres - half, centres + half])
+    assert_apart(boxes, anchors)
+    assert (boxes[:, :2] >= 0).all() and (boxes[:, 2] <= 600).all() and (boxes[:, 3] <= 480).all()
+
+
 def test_mismatched_configuration_is_refused_until_fresh(sst, tmp_path):
     base = ["--data", sst.path, "--iterations", "200", "--save-every", "100", "--no-plot",
             "--checkpoint-dir", "ck", "--vectors-out", "v.txt"]
-    assert run_script(base, cwd=tmp_path).returncode == 0
+    first = run_script(base, cwd=tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    cost = re.search(r"final smoothed cost (\d+\.\d{4})", first.stdout).group(1)
     refused = run_script(base + ["--dim", "12", "--iterations", "300"], cwd=tmp_path)
     assert refused.returncode == 2
     assert "dim: checkpoint has 10, this run has 12" in refused.stderr
@@ -185,6 +221,12 @@ def test_mismatched_configuration_is_refused_until_fresh(sst, tmp_path):
     assert final_params(tmp_path / "ck")[0] == 200             # nothing was overwritten
     fresh = run_script(base + ["--dim", "12", "--iterations", "300", "--fresh"], cwd=tmp_path)
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
+    said = [line for line in fresh.stdout.splitlines() if line.startswith("--fresh")]
+    assert said == [   # what it deletes, said before it deletes it
+        f"--fresh deletes 2 checkpoint(s) in ck (the newest at iteration 200 of 200, finished: "
+        f"skipgram/negsample, dim 10, seed 31415, smoothed cost {cost}): saved_params_100.npz, "
+        "saved_params_200.npz. q4_sentiment.py --yourvectors then reads the new run's."]
+    assert fresh.stdout.index("--fresh deletes") < fresh.stdout.index("starting fresh: removed")
     it, params, state = final_params(tmp_path / "ck")
     assert it == 300 and params.shape == (2 * 19539, 12) and state["config"]["run"]["dim"] == 12
     assert checkpoint_files(tmp_path / "ck") == [f"saved_params_{i}.npz" for i in (100, 200, 300)]
@@ -274,3 +316,54 @@ def test_sigkill_leaves_no_worker_behind(sst, tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert gone(workers[0]), "the worker outlived its killed parent"
+
+
+# ---- --fresh: what it deletes is said first, and at a terminal asked ---------------------------
+def _finished_run(folder):
+    """Checkpoints of a finished run at `folder`, as q3_run's config records one."""
+    config = {"model": "skipgram", "loss": "negsample", "dim": 10, "seed": 31415}
+    sgd(lambda x: (float(np.sum(x ** 2)), 2 * x), np.ones(4), 0.1, 30, None, True, 10,
+        checkpoint_dir=str(folder), save_every=10, smooth_every=10, config=config)
+    return checkpoint_files(folder)
+
+
+def read_terminal(master, until=None, timeout=30):
+    """What the process wrote to its terminal: until `until` shows, or until it closes."""
+    seen, deadline = b"", time.monotonic() + timeout
+    while (until is None or until not in seen) and time.monotonic() < deadline:
+        if not select.select([master], [], [], 0.5)[0]:
+            continue
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:             # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+@pytest.mark.parametrize("answer", ["n", "", "whatever"])
+def test_fresh_at_a_terminal_asks_and_anything_but_yes_deletes_nothing(tmp_path, answer):
+    before = _finished_run(tmp_path / "ck")
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, SCRIPT, "--fresh", "--no-plot", "--checkpoint-dir",
+                                 "ck", "--iterations", "30"], cwd=tmp_path, stdin=slave,
+                                stderr=slave, stdout=subprocess.PIPE, text=True)
+        os.close(slave)
+        seen = read_terminal(master, until=b"[y/N]")
+        os.write(master, answer.encode() + b"\n")
+        out, _ = proc.communicate(timeout=60)
+        seen += read_terminal(master)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "--fresh deletes 3 checkpoint(s) in ck (the newest at iteration 30 of 30, finished: " \
+           "skipgram/negsample, dim 10, seed 31415, smoothed cost " in out
+    assert "Delete them and train again? [y/N]" in seen.decode()
+    assert proc.returncode == 1 and "Traceback" not in seen.decode()
+    assert "q3_run.py: error: --fresh: nothing deleted; the run in ck is kept" in seen.decode()
+    assert checkpoint_files(tmp_path / "ck") == before

@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from q3_sgd import (CheckpointConfigError, CheckpointWarning, TrainingDivergedError,
+from q3_sgd import (CheckpointConfigError, CheckpointWarning, SGDResult, TrainingDivergedError,
                     load_saved_params, save_params, sgd)
 from utils.files import atomic_write
 from w2v_engine.sparse import SparseRows
@@ -225,10 +225,32 @@ def test_non_contiguous_postprocessing_gives_c_contiguous_float64(dtype):
     assert np.array_equal(out, np.full((3, 2), -1.5))
 
 
-def test_postprocessing_returning_a_number_gives_an_array():
-    out = sgd(quad, np.ones(2), 0.25, 2, postprocessing=lambda x: np.float32(x.sum()),
-              PRINT_EVERY=QUIET)
-    assert isinstance(out, np.ndarray) and out.dtype == np.float64 and out.sum() == 0.5
+def test_postprocessing_must_keep_the_shape_of_x():
+    # a number for a number is fine (the course's quadratic checks start from floats) ...
+    out = sgd(quad, 1.0, 0.25, 2, postprocessing=lambda x: float(x) * 2, PRINT_EVERY=QUIET)
+    assert isinstance(out, float) and out == 1.0                # 1 -> 0.5 -> 1 -> 0.5 -> 1
+    # ... but a number for a vector would be broadcast by the next update: refused
+    with pytest.raises(ValueError, match=r"postprocessing returned shape \(\), but x has shape "
+                                         r"\(2,\)"):
+        sgd(quad, np.ones(2), 0.25, 2, postprocessing=lambda x: np.float32(x.sum()),
+            PRINT_EVERY=QUIET)
+
+
+def test_details_say_where_it_resumed_from_and_what_it_saved_last(tmp_path):
+    plain = sgd(quad, np.ones(3), 0.1, 20, useSaved=True, save_every=10, PRINT_EVERY=QUIET,
+                checkpoint_dir=str(tmp_path / "a"))
+    first = sgd(quad, np.ones(3), 0.1, 20, useSaved=True, save_every=10, PRINT_EVERY=QUIET,
+                checkpoint_dir=str(tmp_path / "b"), details=True, smooth_every=20)
+    assert isinstance(first, SGDResult) and np.array_equal(first.x, plain)
+    assert first.resumed_from is None
+    assert first.last_saved == (20, str(tmp_path / "b" / "saved_params_20.npz"))
+    assert first.expcost == float(np.sum(quad_after(np.ones(3), 0.1, 19) ** 2))  # one smoothing
+    again = sgd(quad, np.ones(3), 0.1, 25, useSaved=True, save_every=10, PRINT_EVERY=QUIET,
+                checkpoint_dir=str(tmp_path / "b"), details=True, smooth_every=10)
+    assert again.resumed_from == first.last_saved
+    assert again.last_saved == (25, str(tmp_path / "b" / "saved_params_25.npz"))
+    assert sgd(quad, 2.0, 0.1, 3, PRINT_EVERY=QUIET, details=True) == (
+        quad_after(2.0, 0.1, 3), None, None, None)                # no checkpoints, no smoothing
 
 
 def test_q3_sgd_does_not_import_the_engine():

@@ -1,75 +1,64 @@
 """Checkpoints of ``q3_sgd.sgd``: atomic, pickle-free files holding every random state.
 
-``<checkpoint_dir>/saved_params_<iter>.npz`` holds the parameters, the iteration,
-the step of the next iteration, the smoothed cost, the state of Python's
-``random``, of NumPy's global ``RandomState`` and of every extra generator the
-run passes (a NumPy ``Generator`` or ``RandomState``, a ``random.Random``, or
-any object with ``get_state()``/``set_state(state)`` using JSON-compatible
-values), and the run's configuration. A run stopped at any moment (even by
-SIGKILL) and started again with the same arguments therefore ends with exactly
-the parameters of a run never stopped.
+``<checkpoint_dir>/saved_params_<iter>.npz`` holds the parameters, the iteration, the step
+of the next iteration, the smoothed cost, the state of Python's ``random``, of NumPy's
+global ``RandomState`` and of every extra generator the run passes (``utils.random_states``),
+the run's configuration and the iterations it was asked for. A run stopped at any moment
+(even by SIGKILL) and started again with the same arguments therefore ends with exactly the
+parameters of a run never stopped.
 
-Files are written to a temporary file in the same folder, flushed, fsync'ed and
-renamed over the final name (``utils.files``): a crash leaves the old file or
-the new one, never half of one. The format is ``np.savez`` of plain numeric and
-unicode arrays read back with ``allow_pickle=False``: loading a checkpoint
-cannot run code. A file that cannot be read, or whose contents disagree with its
-metadata (params of another shape or dtype than the run's configuration says,
-NaN or infinite values, a missing key, a step that is not a positive number, an
-iteration other than its name's) is skipped with a ``CheckpointWarning`` naming
-it and what is wrong, and the previous one is used.
+Writing (`save_params`)
+    To a temporary file, flushed, fsync'ed and renamed (``utils.files``): a crash leaves the
+    old file or the new one. Only the newest `keep` are kept, a file deleted only once a newer
+    one is written. What reading would skip is never written.
 
-Only the newest `keep` checkpoints are kept: ``save_params(..., keep=N)`` deletes
-the older ones after each successful save (``sgd`` keeps ``DEFAULT_KEEP`` = 3).
+Reading (`load_saved_params`, `resume`)
+    ``np.savez`` arrays read without pickle, from regular files only (a FIFO, a
+    folder or a device at a checkpoint's name is skipped, never waited on). What a
+    file may cost is bounded before it is read: its members may not inflate beyond
+    the file's size on disk (a zip bomb), each array must be exactly the size its
+    header (and the run's configuration) implies, and the metadata is at most
+    `META_MAX_CHARS` characters of JSON, nested at most `JSON_MAX_DEPTH` deep.
+    Every field is checked: params of the configured shape and dtype, finite; the
+    iteration of the file's name; a positive step; every random state read back
+    exactly as saved by a generator of its kind, and not all zeros; records such
+    as the cost history by their own ``check_state``. A file that fails is skipped
+    with a one-line ``CheckpointWarning`` naming it and why, and the previous one
+    is used.
 
-``checkpoint_lock(checkpoint_dir)`` is an exclusive lock on a folder (``flock``
-on its ``.lock`` file) for a run that writes there: a second run is refused
-with a ``CheckpointLockedError`` naming the folder. The kernel releases it when
-the holder exits in any way, ``kill -9`` included. Readers need no lock: they
-see whole files only.
-
-``sgd`` uses three functions: ``check_sgd_args(...)`` refuses bad arguments
-before any iteration; ``resume(...)`` builds the run's configuration and, with
-a folder, starts from its newest good checkpoint (checks, random states and
-all); ``save_params(...)`` writes one checkpoint and prunes the older ones.
-
-``load_saved_params(checkpoint_dir)`` returns ``(iteration, params, state)``;
-for a ``q3_run.py`` run ``params`` is the stacked (2V, D) matrix (input vectors
-in rows ``:V``, output vectors in ``V:``) and ``state["config"]["run"]``
-records ``vocab_size``, ``dim`` and the rest.
+The folder lock is ``utils.folder_lock``; the kinds of generator, ``utils.random_states``.
 """
-import contextlib
-import errno
 import json
 import math
-import numbers
 import os
 import random
 import re
+import stat
 import warnings
 import zipfile
 import zlib
 from typing import NamedTuple
 
-try:
-    import fcntl
-except ImportError:               # not POSIX: no folder lock (documented in checkpoint_lock)
-    fcntl = None
-
 import numpy as np
 
-from utils.files import atomic_write
+from utils.arg_checks import check_count, positive_number
+from utils.files import atomic_write, open_regular
+from utils.random_states import (KINDS, StateError, check_global_states, check_state, dumps,
+                                 is_optional, json_object_hook, kind_of, python_state)
 
 DEFAULT_CHECKPOINT_DIR = "checkpoints"
 DEFAULT_KEEP = 3                  # checkpoints sgd keeps: the newest, and two in case it is lost
-LOCK_NAME = ".lock"
 
 CHECKPOINT_FORMAT = 1             # bumped when the file layout changes
-_CHECKPOINT_RE = re.compile(r"^saved_params_(\d+)\.npz$")
+META_MAX_CHARS = 1 << 21          # JSON metadata; the cost history of q3_run takes < 0.7 M
+JSON_MAX_DEPTH = 32               # nesting of the metadata (q3_run's: 6)
+_DIGITS_MAX = 40                  # a 128-bit state (PCG64) has 39 digits
+CHECKPOINT_NAME = re.compile(r"^saved_params_(\d+)\.npz$")
 # utils.files's ".<name>.<pid>.<random>.tmp", and ".<name>.<pid>.tmp" of earlier versions
 _TEMP_RE = re.compile(r"^\.saved_params_\d+\.npz\.(\d+)(?:\.\w+)?\.tmp$")
 _META_KEYS = ("format", "config", "python_random", "numpy_random", "generators")
 _ARRAY_KEYS = ("params", "iteration", "step", "expcost", "numpy_random_keys", "meta")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 class CheckpointError(ValueError):
@@ -84,138 +73,86 @@ class CheckpointConfigError(ValueError):
     """The newest checkpoint was written by a run with a different configuration."""
 
 
-class CheckpointLockedError(ValueError):
-    """Another run holds the lock of the checkpoint folder."""
-
-
-class CheckpointDirError(ValueError):
-    """The checkpoint folder cannot be created, written or locked."""
-
-
 class CheckpointWarning(UserWarning):
     """A checkpoint was skipped (unreadable or wrong contents), or an old one not deleted."""
 
 
-# ---- random states as JSON -----------------------------------------------------
-def _json_default(obj):
-    """JSON encoder hook: ndarrays (MT19937 keys) and NumPy scalars."""
-    if isinstance(obj, np.ndarray):
-        return {"__ndarray__": obj.tolist(), "dtype": str(obj.dtype)}
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    raise TypeError(f"cannot store a {type(obj).__name__} in a checkpoint")
-
-
-def _json_object_hook(d):
-    if "__ndarray__" in d:
-        return np.array(d["__ndarray__"], dtype=d["dtype"])
-    return d
-
-
-def _dumps(obj):
-    # floats are written with repr(): they read back bit for bit
-    return json.dumps(obj, default=_json_default, sort_keys=True, allow_nan=True)
-
-
+# ---- metadata as JSON ----------------------------------------------------------------
 def _loads(text):
-    return json.loads(text, object_hook=_json_object_hook)
+    """Parse metadata whose cost is bounded first: its size, its nesting, its numbers' length
+    (Python 3.10 parses a million-digit integer in quadratic time)."""
+    if len(text) > META_MAX_CHARS:
+        raise CheckpointError(f"its metadata has {len(text)} characters: more than "
+                              f"{META_MAX_CHARS} characters")
+    bare = np.frombuffer(_JSON_STRING.sub('""', text).encode("utf-8"), np.uint8)
+    depth = np.cumsum((bare == ord("[")).astype(np.int64) + (bare == ord("{"))
+                      - (bare == ord("]")) - (bare == ord("}")))
+    if depth.size and depth.max() > JSON_MAX_DEPTH:
+        raise CheckpointError(f"its metadata is nested {depth.max()} deep, more than "
+                              f"{JSON_MAX_DEPTH}")
+    if re.search(rb"[0-9]{%d}" % (_DIGITS_MAX + 1), bare.tobytes()):
+        raise CheckpointError(f"its metadata holds a number of more than {_DIGITS_MAX} digits")
+    try:
+        return json.loads(text, object_hook=json_object_hook)
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"its metadata is not JSON ({err})") from None
 
 
-def _generator_state(gen):
-    """JSON-compatible state of one generator passed in ``generators``."""
-    if isinstance(gen, np.random.Generator):
-        return {"kind": "Generator", "state": gen.bit_generator.state}
-    if isinstance(gen, np.random.RandomState):
-        return {"kind": "RandomState", "state": gen.get_state(legacy=False)}
-    if isinstance(gen, random.Random):
-        return {"kind": "random.Random", "state": gen.getstate()}
-    if hasattr(gen, "get_state") and hasattr(gen, "set_state"):
-        return {"kind": type(gen).__name__, "state": gen.get_state()}
-    raise TypeError(f"sgd: cannot checkpoint a {type(gen).__name__}: pass numpy Generators, "
-                    "RandomStates, random.Random objects or objects with get_state()/set_state()")
-
-
-def _set_generator_state(gen, saved):
-    kind, state = saved["kind"], saved["state"]
-    if isinstance(gen, np.random.Generator):
-        gen.bit_generator.state = state
-    elif isinstance(gen, np.random.RandomState):
-        gen.set_state(state)
-    elif isinstance(gen, random.Random):
-        gen.setstate((state[0], tuple(state[1]), state[2]))
-    else:
-        gen.set_state(state)
-    return kind
-
-
-def _kind(gen):
-    return _generator_state(gen)["kind"]
-
-
-# ---- checkpoint files ----------------------------------------------------------
+# ---- checkpoint files ----------------------------------------------------------------
 def checkpoint_path(iteration, checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
     """Path of the checkpoint of `iteration`: ``<dir>/saved_params_<iteration>.npz``."""
     return os.path.join(checkpoint_dir, f"saved_params_{int(iteration)}.npz")
 
 
 def list_checkpoints(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
-    """``[(iteration, path), ...]`` of the checkpoint files in the folder, newest first."""
+    """``[(iteration, path), ...]`` of the checkpoint names in the folder, newest first."""
     if not os.path.isdir(checkpoint_dir):
         return []
     found = []
     for name in os.listdir(checkpoint_dir):
-        m = _CHECKPOINT_RE.match(name)
+        m = CHECKPOINT_NAME.match(name)
         if m:
             found.append((int(m.group(1)), os.path.join(checkpoint_dir, name)))
     return sorted(found, reverse=True)
 
 
 def save_params(iter, params, checkpoint_dir=DEFAULT_CHECKPOINT_DIR, step=None, config=None,
-                generators=(), expcost=None, keep=None):
-    """Write the checkpoint of iteration `iter` atomically and return its path.
+                generators=(), expcost=None, keep=None, iterations=None):
+    """Write the checkpoint of iteration `iter` atomically; return its path.
 
-    Parameters
-    ----------
-    iter : int
-        Iterations completed (the course's name; it shadows the builtin here only).
-    params : ndarray, any shape, e.g. (2V, D)
-        The parameters after iteration `iter`: real numbers, all finite.
-    checkpoint_dir : str
-        Created if missing.
-    step : float or None
-        The step the *next* iteration uses (after any annealing at `iter`); positive.
-    config : dict or None
-        JSON-compatible description of the run; checked on resume.
-    generators : sequence
-        Extra random generators whose state is saved (see the module docstring).
-        Python's ``random`` and NumPy's global state are always saved.
-    expcost : float or None
-        The smoothed cost so far.
-    keep : int or None
-        Once the file is written, delete the oldest checkpoints of the folder so
-        that `keep` remain, this one included (`prune_checkpoints`). None: keep all.
-
-    Returns
-    -------
-    path : str
+    `iter` (the course's name) is the iterations completed; `params` (any shape, e.g.
+    (2V, D)) real and finite; `step` the step of the *next* iteration, positive; `config` a
+    JSON-compatible description of the run, checked on resume; `generators` the extra random
+    generators whose state is saved (Python's ``random`` and NumPy's global state always
+    are); `expcost` the smoothed cost; `iterations` those asked of the run. With `keep`,
+    the oldest checkpoints are then deleted so that `keep` remain, this one included (only
+    names listed before writing and older than `iter`). The folder is created if missing.
 
     Raises
     ------
     ValueError
-        `params` are not real numbers or hold NaN/inf, `step` is not a positive
-        finite number, or `keep` < 1 (nothing is written: such a file would be
-        skipped on reading).
+        Bad `params`, `step` or `keep`, or metadata over `META_MAX_CHARS`: nothing is
+        written (reading would skip such a file).
+    CheckpointConfigError
+        The folder holds a good checkpoint of a later iteration, which readers
+        (``q4_sentiment.py``, a resumed run) would take instead: nothing is written.
     """
     params = np.asarray(params)
     problem = _params_problem(params)
     if problem:
         raise ValueError(f"save_params: refusing to write checkpoint {iter}: {problem}")
-    if step is not None and not _positive_number(step):
+    path = checkpoint_path(iter, checkpoint_dir)
+    listing = list_checkpoints(checkpoint_dir)         # listed once, before the new file exists
+    for it, p in listing:   # the guarantee: the file written is the newest that readers take
+        if it > int(iter) and _readable(p, it):
+            raise CheckpointConfigError(
+                f"the checkpoint folder {checkpoint_dir} holds {p}, a good checkpoint of a later "
+                f"iteration than {iter}: q4_sentiment.py would read it, not this run's. Another "
+                "program writes in this folder: stop it, or use another --checkpoint-dir.")
+    if step is not None and not positive_number(step):
         raise ValueError(f"save_params: step must be a positive finite number, got {step!r}")
     if keep is not None:
-        _check_count("save_params", "keep", keep, 1)
+        check_count("save_params", "keep", keep, 1)
     np_state = np.random.get_state(legacy=True)  # ('MT19937', keys (624,), pos, has_gauss, cached)
     meta = {
         "format": CHECKPOINT_FORMAT,
@@ -223,94 +160,43 @@ def save_params(iter, params, checkpoint_dir=DEFAULT_CHECKPOINT_DIR, step=None, 
         "python_random": random.getstate(),
         "numpy_random": {"pos": int(np_state[2]), "has_gauss": int(np_state[3]),
                          "cached_gaussian": float(np_state[4])},
-        "generators": [_generator_state(g) for g in generators],
+        "generators": [{"kind": name, "state": kind.get(g)}
+                       for g in generators for name, kind in [kind_of(g)]],
     }
+    if iterations is not None:
+        meta["iterations"] = int(iterations)
+    text = dumps(meta)
+    if len(text) > META_MAX_CHARS:
+        raise ValueError(f"save_params: the metadata of checkpoint {iter} would hold "
+                         f"{len(text)} characters, more than {META_MAX_CHARS}")
     arrays = {
         "params": params,
         "iteration": np.int64(iter),
         "step": np.float64(np.nan if step is None else step),
         "expcost": np.float64(np.nan if expcost is None else expcost),
         "numpy_random_keys": np.asarray(np_state[1], dtype=np.uint32),
-        "meta": np.array(_dumps(meta)),  # 0-d unicode array: no pickle needed
+        "meta": np.array(text),  # 0-d unicode array: no pickle needed
     }
     os.makedirs(checkpoint_dir, exist_ok=True)
-    path = checkpoint_path(iter, checkpoint_dir)
     atomic_write(path, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
-    if keep is not None:
-        prune_checkpoints(checkpoint_dir, keep, int(iter))
+    older = [p for it, p in listing if it < int(iter)]        # only once this one is written
+    for p in older[keep - 1:] if keep is not None else ():
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass                                      # pruned meanwhile by somebody else
+        except OSError as err:
+            warnings.warn(f"could not delete the old checkpoint {p} ({err.strerror}); delete "
+                          "it by hand to free the space", CheckpointWarning, stacklevel=2)
     return path
 
 
-def prune_checkpoints(checkpoint_dir, keep, newest):
-    """Delete the oldest checkpoints so that `keep` remain, counting that of iteration `newest`.
-
-    Only files whose names prove them older than `newest` are deleted, and only
-    when the checkpoint of `newest` exists: the newest good checkpoint is never
-    deleted, nor one of a later iteration (left by another run: it cannot be
-    shown to be older). A file that cannot be deleted is left with a
-    ``CheckpointWarning``.
-
-    Parameters
-    ----------
-    checkpoint_dir : str
-    keep : int
-        Checkpoints to keep, >= 1, the one of `newest` included.
-    newest : int
-        Iteration of the checkpoint just written.
-
-    Returns
-    -------
-    removed : list of str
-        Paths deleted, newest first.
-    """
-    _check_count("prune_checkpoints", "keep", keep, 1)
-    if not os.path.isfile(checkpoint_path(newest, checkpoint_dir)):
-        return []
-    older = [(it, path) for it, path in list_checkpoints(checkpoint_dir) if it < newest]
-    removed = []
-    for _, path in older[keep - 1:]:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            continue                                  # pruned meanwhile by somebody else
-        except OSError as err:
-            warnings.warn(f"could not delete the old checkpoint {path} ({err.strerror}); "
-                          "delete it by hand to free the space", CheckpointWarning, stacklevel=3)
-            continue
-        removed.append(path)
-    return removed
-
-
-# ---- checks ----------------------------------------------------------------------
-def _positive_number(value):
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
-            and math.isfinite(value) and value > 0)
-
-
-def _check_count(who, name, value, low):
-    """ValueError unless `value` is an integer >= `low` (bools are not counts)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{who}: {name} must be an integer >= {low}, got {value!r}")
-
-
-def check_sgd_args(step, iterations, save_every, anneal_every, print_every, smooth_every, keep):
-    """Refuse, before any iteration, ``sgd`` arguments that would fail late or silently.
-
-    Raises
-    ------
-    ValueError
-        Naming the argument: `step` not a positive finite number, `iterations`
-        < 0, a period (`save_every`, `anneal_every`, `print_every`,
-        `smooth_every`) < 1, or `keep` neither None nor >= 1.
-    """
-    if not _positive_number(step):
-        raise ValueError(f"sgd: step must be a positive finite number, got {step!r}")
-    _check_count("sgd", "iterations", iterations, 0)
-    for name, value in (("save_every", save_every), ("anneal_every", anneal_every),
-                        ("PRINT_EVERY", print_every), ("smooth_every", smooth_every)):
-        _check_count("sgd", name, value, 1)
-    if keep is not None:
-        _check_count("sgd", "keep", keep, 1)
+def _readable(path, iteration):
+    """Whether a checkpoint file passes every check (a damaged one: no reader takes it)."""
+    try:
+        return _read_checkpoint(path, iteration) is not None
+    except CheckpointError:
+        return False
 
 
 def _params_problem(params):
@@ -325,88 +211,140 @@ def _params_problem(params):
     return None
 
 
+# ---- reading -------------------------------------------------------------------------
+def _read_member(z, info, expected=None):
+    """One .npy member of the zip, read only once its size is what its header implies (and
+    its shape and dtype `expected`, if given): a lying header allocates nothing."""
+    with z.open(info) as fp:
+        version = np.lib.format.read_magic(fp)
+        if version not in ((1, 0), (2, 0)):
+            raise CheckpointError(f"{info.filename} has .npy version {version}")
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read_header(fp)
+        if dtype.hasobject:
+            raise CheckpointError(f"{info.filename} holds Python objects, which are never "
+                                  "loaded (no pickle)")
+        if expected is not None and [list(shape), str(dtype)] != list(expected):
+            raise CheckpointError(f"params have shape {list(shape)} and dtype {dtype} but its "
+                                  f"configuration says {expected[0]} and {expected[1]}")
+        nbytes = math.prod(shape) * dtype.itemsize
+        if fp.tell() + nbytes != info.file_size:
+            raise CheckpointError(f"{info.filename} claims shape {shape} of {dtype}, "
+                                  f"{nbytes} bytes, but holds {info.file_size - fp.tell()}")
+        buf = bytearray(nbytes)                     # writable: sgd updates x in place
+        if fp.readinto(buf) != nbytes:
+            raise CheckpointError(f"{info.filename} is cut short")
+        fp.read(1)                                  # at the end: the zip checks the CRC
+    return np.frombuffer(buf, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _read_arrays(fh):
+    """The arrays of an opened checkpoint, its metadata parsed, within the bounds of the
+    module docstring."""
+    if fh.read(4) != b"PK\x03\x04":
+        raise CheckpointError("not an .npz (zip) file")
+    on_disk = os.fstat(fh.fileno()).st_size
+    with zipfile.ZipFile(fh) as z:
+        members = {i.filename: i for i in z.infolist()}
+        missing = [k for k in _ARRAY_KEYS if k + ".npy" not in members]
+        if missing:
+            raise CheckpointError(f"it has no {', '.join(missing)} array")
+        inflated = sum(i.file_size for i in members.values())
+        if inflated > on_disk:
+            raise CheckpointError(f"its members would inflate to {inflated} bytes from the "
+                                  f"{on_disk} of the file (checkpoints are stored uncompressed)")
+        if members["meta.npy"].file_size > 4 * META_MAX_CHARS + 1024:
+            raise CheckpointError(f"its metadata takes {members['meta.npy'].file_size} bytes: "
+                                  f"more than {META_MAX_CHARS} characters")
+        text = _read_member(z, members["meta.npy"])
+        if text.shape != () or text.dtype.kind != "U":
+            raise CheckpointError("meta is not a JSON text")
+        meta = _loads(str(text))
+        if not isinstance(meta, dict):
+            raise CheckpointError("its metadata is not a JSON object")
+        problem = _config_problem(meta.get("config", {}))     # (a missing one: said later)
+        if problem:
+            raise CheckpointError(problem)
+        run = meta.get("config", {}).get("sgd")
+        expected = None if run is None else (run["shape"], run["dtype"])
+        arrays = {k: _read_member(z, members[k + ".npy"], expected if k == "params" else None)
+                  for k in _ARRAY_KEYS if k != "meta"}
+    return arrays, meta
+
+
+def _read_checkpoint(path, iteration, generators=()):
+    """(params, state) from one file; CheckpointError saying what is wrong with it."""
+    try:
+        with open_regular(path, "checkpoint") as fh:
+            arrays, meta = _read_arrays(fh)
+        params, state = _checked_contents(arrays, meta)
+        stored = state.pop("iteration")
+        if stored != iteration:
+            raise CheckpointError(f"holds iteration {stored}, not {iteration} as its name says")
+        for saved in state["generators"]:           # records, by the run's own check_state
+            check_state(saved["kind"], saved["state"], generators)
+        return params, dict(state, path=path)
+    except FileNotFoundError as err:      # gone (pruned meanwhile), or a link to nothing
+        raise (CheckpointError("a symbolic link to a missing file") if os.path.islink(path)
+               else _Vanished(str(err))) from err
+    except (CheckpointError, StateError) as err:   # (the body never raises _Vanished)
+        raise CheckpointError(str(err)) from err
+    except OSError as err:            # a folder, a FIFO, a device at its name; no permission
+        raise CheckpointError((err.strerror or type(err).__name__).split(";")[0]) from err
+    except (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+            OverflowError, zipfile.BadZipFile, zlib.error, MemoryError) as err:
+        raise CheckpointError(f"malformed ({type(err).__name__}: {err})") from err
+
+
 def _scalar(arrays, key, kinds):
     """The value of a 0-d array of the file whose dtype kind is in `kinds`."""
     a = arrays[key]
     if a.shape != () or a.dtype.kind not in kinds:
-        what = "integer" if "f" not in kinds else "number"
-        raise CheckpointError(f"{key} is not a single {what} (shape {a.shape}, dtype {a.dtype})")
+        raise CheckpointError(f"{key} is not a single {'number' if 'f' in kinds else 'integer'}"
+                              f" (shape {a.shape}, dtype {a.dtype})")
     return a.item()
 
 
-_BIT_GENERATORS = ("MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64")
+def _is_int(value, low):
+    return type(value) is int and value >= low
 
 
-def _try_restore(kind, state):
-    """Restore `state` into a throw-away generator of `kind`: a state that resuming would
-    refuse raises here, where the file can still be skipped. Other kinds are not checked."""
-    if kind == "Generator":
-        name = state["bit_generator"]
-        if name not in _BIT_GENERATORS:
-            raise CheckpointError(f"unknown bit generator {name!r}")
-        getattr(np.random, name)().state = state
-    elif kind == "RandomState":
-        np.random.RandomState().set_state(state)
-    elif kind == "random.Random":
-        random.Random().setstate((state[0], tuple(state[1]), state[2]))
+def _config_problem(config):
+    """What is malformed in a configuration (``config["sgd"]`` is written by sgd), or None."""
+    if not isinstance(config, dict):
+        return "its configuration is not a JSON object"
+    run = config.get("sgd")
+    if run is None:
+        return None                 # written by save_params alone: nothing recorded
+    if not isinstance(run, dict):
+        return "its sgd configuration is not a JSON object"
+    if not (isinstance(run.get("shape"), list) and all(_is_int(n, 0) for n in run["shape"])):
+        return f"its configured shape {run.get('shape')!r} is not a list of sizes"
+    if not (isinstance(run.get("dtype"), str) and isinstance(run.get("generators"), list)
+            and positive_number(run.get("step")) and _is_int(run.get("anneal_every"), 1)):
+        return "its sgd configuration has a field of the wrong type"
+    return None
 
 
-# ---- reading -------------------------------------------------------------------------
-def _read_checkpoint(path, iteration):
-    """(params, state) from one file; CheckpointError saying what is wrong with it."""
-    try:
-        with open(path, "rb") as fh:    # our own handle: closed even when the zip is broken
-            if fh.read(4) != b"PK\x03\x04":
-                raise CheckpointError("not an .npz (zip) file")
-            fh.seek(0)
-            with np.load(fh, allow_pickle=False) as data:
-                missing = [k for k in _ARRAY_KEYS if k not in data.files]
-                if missing:
-                    raise CheckpointError(f"it has no {', '.join(missing)} array")
-                arrays = {k: data[k] for k in _ARRAY_KEYS}
-    except FileNotFoundError as err:
-        raise _Vanished(str(err)) from err
-    except CheckpointError:
-        raise
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error,
-            MemoryError) as err:      # MemoryError: a header claiming an absurd array size
-        raise CheckpointError(f"{type(err).__name__}: {err}") from err
-    try:
-        return _checked_contents(path, iteration, arrays)
-    except CheckpointError:
-        raise
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as err:
-        raise CheckpointError(f"malformed metadata ({type(err).__name__}: {err})") from err
-
-
-def _checked_contents(path, iteration, arrays):
-    """(params, state) once the arrays of a file agree with its metadata and are finite."""
-    if arrays["meta"].shape != () or arrays["meta"].dtype.kind != "U":
-        raise CheckpointError("meta is not a JSON text")
-    meta = _loads(str(arrays["meta"]))
-    if not isinstance(meta, dict):
-        raise CheckpointError("its metadata is not a JSON object")
+def _checked_contents(arrays, meta):
+    """(params, state) once every field of a file's contents is checked (module docstring),
+    but for records' states (their class checks them) and the iteration of its name."""
     missing = [k for k in _META_KEYS if k not in meta]
     if missing:
         raise CheckpointError(f"its metadata lacks {', '.join(map(repr, missing))}")
-    if not isinstance(meta["config"], dict):
-        raise CheckpointError("its configuration is not a JSON object")
-    if meta["format"] != CHECKPOINT_FORMAT:
+    if meta["format"] != CHECKPOINT_FORMAT or type(meta["format"]) is not int:
         raise CheckpointError(f"unknown checkpoint format {meta['format']!r}")
     stored = _scalar(arrays, "iteration", "iu")
-    if stored != iteration:
-        raise CheckpointError(f"holds iteration {stored}, not {iteration} as its name says")
-    params, run = arrays["params"], meta["config"].get("sgd")
-    if run is not None:                 # written by sgd: x's shape and dtype are recorded
-        if list(params.shape) != run.get("shape") or str(params.dtype) != run.get("dtype"):
-            raise CheckpointError(
-                f"params have shape {list(params.shape)} and dtype {params.dtype} but its "
-                f"configuration says {run.get('shape')} and {run.get('dtype')}")
+    total = meta.get("iterations")
+    if total is not None and not _is_int(total, stored):
+        raise CheckpointError(f"its run's iterations {total!r} is not a count >= {stored}")
+    params = arrays["params"]           # of the configured shape and dtype (_read_member)
     problem = _params_problem(params)
     if problem:
         raise CheckpointError(problem)
     step, expcost = _scalar(arrays, "step", "iuf"), _scalar(arrays, "expcost", "iuf")
-    if not (math.isnan(step) or _positive_number(step)):      # NaN: no step recorded
+    if not (math.isnan(step) or positive_number(step)):      # NaN: no step recorded
         raise CheckpointError(f"step is {step!r}, not a positive finite number")
     if math.isinf(expcost):
         raise CheckpointError(f"the smoothed cost is {expcost}")
@@ -414,80 +352,53 @@ def _checked_contents(path, iteration, arrays):
     if keys.shape != (624,) or keys.dtype != np.uint32:
         raise CheckpointError(f"NumPy random state has shape {keys.shape} and dtype "
                               f"{keys.dtype}, expected (624,) uint32")
-    npr, py = meta["numpy_random"], meta["python_random"]
-    numpy_random = ("MT19937", keys, npr["pos"], npr["has_gauss"], npr["cached_gaussian"])
-    # RandomState.set_state takes any pos, and a draw would then read outside the 624 keys
-    if type(npr["pos"]) is not int or not 0 <= npr["pos"] <= 624 or npr["has_gauss"] not in (0, 1):
-        raise CheckpointError(f"NumPy random state has position {npr['pos']!r} and has_gauss "
-                              f"{npr['has_gauss']!r}, expected 0..624 and 0 or 1")
-    python_random = (py[0], tuple(py[1]), py[2])
-    np.random.RandomState().set_state(numpy_random)     # throw-away: checks the state only
-    random.Random().setstate(python_random)
-    generators = meta["generators"]
-    if not isinstance(generators, list):
-        raise CheckpointError("its generator states are not a list")
-    for saved in generators:
-        _try_restore(saved["kind"], saved["state"])
+    numpy_random = check_global_states(meta["python_random"], keys, meta["numpy_random"])
+    saved = meta["generators"]
+    if not (isinstance(saved, list) and all(isinstance(s, dict) and isinstance(s.get("kind"), str)
+                                            and "state" in s for s in saved)):
+        raise CheckpointError("its generator states are not a list of {kind, state}")
+    for s in saved:
+        if s["kind"] in KINDS:
+            check_state(s["kind"], s["state"])
     state = {
-        "path": path,
+        "iteration": stored,
         "step": None if math.isnan(step) else float(step),
         "expcost": None if math.isnan(expcost) else float(expcost),
         "config": meta["config"],
-        "python_random": python_random,
+        "iterations": total,
+        "python_random": python_state(meta["python_random"]),
         "numpy_random": numpy_random,
-        "generators": generators,
+        "generators": saved,
     }
     return params, state
 
 
-def load_saved_params(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
-    """Read the newest good checkpoint of a folder.
+def load_saved_params(checkpoint_dir=DEFAULT_CHECKPOINT_DIR, *, generators=(), stacklevel=2):
+    """``(iteration, params, state)`` of the newest good checkpoint of a folder, or (0, None, None).
 
-    Files that cannot be read (truncated by a crash of another tool, corrupt,
-    unknown layout) or whose contents are wrong (params of another shape or
-    dtype than the configuration says, NaN or infinite values, missing keys, a
-    bad step) are skipped with a ``CheckpointWarning`` naming them and the
-    problem, and the next older one is tried. No lock is needed: files are
-    written atomically, and one pruned by a running writer meanwhile is
-    looked for again.
+    Files that fail the checks of the module docstring are skipped with a ``CheckpointWarning``
+    (raised `stacklevel` frames up: 2 names the caller's line) and the next older one is tried.
+    No lock is needed: files are written atomically, and one pruned meanwhile by a running
+    writer is looked for again. `generators`: those of a run about to resume, whose
+    ``check_state`` checks their saved records.
 
-    Parameters
-    ----------
-    checkpoint_dir : str
-        Folder holding ``saved_params_<iter>.npz`` files (``q3_run.py``'s
-        ``--checkpoint-dir``, default ``checkpoints``).
-
-    Returns
-    -------
-    iteration : int
-        Iterations completed at the checkpoint; 0 when there is none.
-    params : ndarray or None
-        The saved parameters. For ``q3_run.py``: shape (2V, D), input vectors
-        ``params[:V]``, output vectors ``params[V:]``, V =
-        ``state["config"]["run"]["vocab_size"]``.
-    state : dict or None
-        ``path``, ``step`` (of the next iteration), ``expcost``, ``config``
-        (``{"sgd": {...}, "run": {...}}`` as written by ``sgd``),
-        ``python_random`` (for ``random.setstate``), ``numpy_random`` (for
-        ``np.random.set_state``) and ``generators`` (saved states, in order).
+    ``params`` (e.g. (2V, D) for ``q3_run.py``: input vectors ``params[:V]``, output vectors
+    ``params[V:]``, V = ``state["config"]["run"]["vocab_size"]``). ``state``: ``path``,
+    ``step`` (of the next iteration), ``expcost``, ``config`` (``{"sgd": {...}, "run": {...}}``),
+    ``iterations`` (asked of the run; None in older files), ``python_random``,
+    ``numpy_random`` and ``generators`` (saved states, in order).
     """
-    return _load_newest(checkpoint_dir)
-
-
-def _load_newest(checkpoint_dir):
-    """Body of `load_saved_params` and `resume`: stacklevel=3 makes the warning name the line
-    that called either of them (for a resume, the line of ``sgd``)."""
     for _ in range(3):
         vanished = False
         for iteration, path in list_checkpoints(checkpoint_dir):
             try:
-                params, state = _read_checkpoint(path, iteration)
+                params, state = _read_checkpoint(path, iteration, generators)
             except _Vanished:
                 vanished = True         # pruned after a newer one was written: list again
                 break
             except CheckpointError as err:
                 warnings.warn(f"skipping checkpoint {path}: {err}; trying the previous one",
-                              CheckpointWarning, stacklevel=3)
+                              CheckpointWarning, stacklevel=stacklevel)
                 continue
             return iteration, params, state
         if not vanished:
@@ -495,35 +406,29 @@ def _load_newest(checkpoint_dir):
     return 0, None, None
 
 
-def _optional(gen):
-    """Whether `gen` is a record that a checkpoint may lack (``checkpoint_optional = True``,
-    e.g. the cost history): it is saved like a generator but is not part of the run's
-    configuration, so checkpoints written before it existed still resume."""
-    return getattr(gen, "checkpoint_optional", False) is True
-
-
 def restore_random_state(state, generators=()):
     """Put Python's random, NumPy's global state and `generators` back to a checkpoint's.
 
-    The saved states are matched to `generators` in order; an optional one (`_optional`)
+    The saved states are matched to `generators` in order; an optional record (``is_optional``)
     that the checkpoint lacks keeps its state."""
     saved = list(state["generators"])
     pairs = []
     for gen in generators:
-        if saved and saved[0]["kind"] == _kind(gen):
-            pairs.append((gen, saved.pop(0)))
-        elif not _optional(gen):
+        name, kind = kind_of(gen)
+        if saved and saved[0]["kind"] == name:
+            pairs.append((gen, kind, saved.pop(0)))
+        elif not is_optional(gen):
             saved = None
             break
     if saved is None or saved:
         raise CheckpointConfigError(
             f"checkpoint {state['path']} holds the states of "
             f"{[g['kind'] for g in state['generators']]} but this run has "
-            f"{[_kind(g) for g in generators]}")
+            f"{[kind_of(g)[0] for g in generators]}")
     random.setstate(state["python_random"])
     np.random.set_state(state["numpy_random"])
-    for gen, s in pairs:
-        _set_generator_state(gen, s)
+    for gen, kind, s in pairs:
+        kind.set(gen, s["state"])
 
 
 def _remove_stale_temps(checkpoint_dir):
@@ -553,13 +458,33 @@ def _pid_alive(pid):
     return True
 
 
+def removable_checkpoints(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
+    """``(to_delete, to_leave)``: the checkpoint names of the folder that starting fresh
+    deletes (regular files, and symbolic links, whose targets are not touched), and those it
+    leaves (a folder, a FIFO ... at such a name: not ours). Each a list of (iteration, path)."""
+    delete, leave = [], []
+    for it, path in list_checkpoints(checkpoint_dir):
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            continue
+        (delete if stat.S_ISREG(mode) or stat.S_ISLNK(mode) else leave).append((it, path))
+    return delete, leave
+
+
 def remove_checkpoints(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
-    """Delete every ``saved_params_<iter>.npz`` of the folder (used to start fresh)."""
-    removed = 0
-    for _, path in list_checkpoints(checkpoint_dir):
-        os.unlink(path)
-        removed += 1
-    return removed
+    """Delete the checkpoints of the folder that `removable_checkpoints` names (used to start
+    fresh); warn about the names it leaves. Returns how many were deleted."""
+    delete, leave = removable_checkpoints(checkpoint_dir)
+    for _, path in leave:
+        warnings.warn(f"{path} is not a regular file: left in place", CheckpointWarning,
+                      stacklevel=3)
+    for _, path in delete:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    return len(delete)
 
 
 def _config_differences(saved, current, prefix=""):
@@ -575,134 +500,12 @@ def _config_differences(saved, current, prefix=""):
     return diffs
 
 
-# ---- the folder lock ----------------------------------------------------------------
-_LOCK_FDS = set()                 # lock files this process holds open
-
-
-def _close_locks_in_child():
-    """In a forked child (the sampler's worker): close the inherited lock descriptors.
-    A flock belongs to the open file, which the child shares: were the child to keep it,
-    the folder would stay locked after the parent's death until the child noticed it.
-    Closing (not unlocking) leaves the parent's lock in place."""
-    for fd in _LOCK_FDS:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    _LOCK_FDS.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_close_locks_in_child)
-
-
-@contextlib.contextmanager
-def checkpoint_lock(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
-    """Hold the exclusive lock of a checkpoint folder for a run that writes there.
-
-    Creates the folder if missing and takes ``flock(LOCK_EX | LOCK_NB)`` on its
-    ``.lock`` file (which then holds the pid, for the message a second run gets).
-    The kernel releases the lock when the holder exits in any way, ``kill -9``
-    included; the file itself stays. Forked children do not hold it. Without
-    ``fcntl`` (not POSIX) there is no lock. Readers (``load_saved_params``)
-    need none. Entering it also proves the folder usable before any training.
-
-    Parameters
-    ----------
-    checkpoint_dir : str
-
-    Yields
-    ------
-    checkpoint_dir : str
-
-    Raises
-    ------
-    CheckpointLockedError
-        Another process holds the lock: the message names the folder and that
-        process, and says to wait for it or use another ``--checkpoint-dir``.
-    CheckpointDirError
-        The folder cannot be created or the lock file written (a file in the
-        way, no permission, read-only file system).
-
-    Examples
-    --------
-    >>> with checkpoint_lock(args.checkpoint_dir):          # doctest: +SKIP
-    ...     x = sgd(f, x0, step, iterations, useSaved=True, checkpoint_dir=args.checkpoint_dir)
-    """
-    fd = _acquire_lock(checkpoint_dir)
-    owner = os.getpid()
-    try:
-        yield checkpoint_dir
-    finally:
-        if fd is not None and os.getpid() == owner:   # never from a forked child's unwinding
-            _LOCK_FDS.discard(fd)
-            os.close(fd)                               # the last descriptor: the lock is freed
-
-
-def _acquire_lock(checkpoint_dir):
-    """Open and lock ``<checkpoint_dir>/.lock``; return its descriptor (None without fcntl)."""
-    path = os.path.join(checkpoint_dir, LOCK_NAME)
-    try:
-        os.makedirs(checkpoint_dir, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as err:
-        reason = ("a file of that name is in the way" if isinstance(err, FileExistsError)
-                  else f"{err.strerror}: {err.filename}")
-        raise CheckpointDirError(f"cannot use {checkpoint_dir} as the checkpoint folder "
-                                 f"({reason}); choose another --checkpoint-dir") from None
-    if not os.access(checkpoint_dir, os.W_OK | os.X_OK):      # the lock file may be older
-        os.close(fd)
-        raise CheckpointDirError(f"cannot write in the checkpoint folder {checkpoint_dir} (no "
-                                 "permission, or a read-only disk); choose another "
-                                 "--checkpoint-dir")
-    if fcntl is None:
-        os.close(fd)
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as err:
-        try:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-        except OSError:
-            holder = ""
-        os.close(fd)
-        if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            raise CheckpointDirError(f"cannot lock the checkpoint folder {checkpoint_dir} "
-                                     f"({err.strerror}); choose another --checkpoint-dir, "
-                                     "on a local disk") from None
-        who = (" (this process: checkpoint_lock does not nest)" if holder == str(os.getpid())
-               else f" (process {holder})" if holder.isdigit() else "")
-        raise CheckpointLockedError(
-            f"the checkpoint folder {checkpoint_dir} is in use by another run{who}: wait for "
-            "it to finish, or use another folder (--checkpoint-dir)") from None
-    _LOCK_FDS.add(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-    except OSError:
-        pass                        # only the message of a refused run would lack the pid
-    return fd
-
-
-# ---- starting a run ----------------------------------------------------------------
+# ---- starting a run ------------------------------------------------------------------
 class Start(NamedTuple):
-    """Where ``sgd`` starts: returned by `resume`.
-
-    Attributes
-    ----------
-    iteration : int
-        Iterations already done (0 for a new run).
-    x : ndarray, the shape of the run's x, e.g. (2V, D)
-        The parameters to start from.
-    step : float
-        The step of the next iteration.
-    expcost : float or None
-        The smoothed cost so far (None: not computed yet).
-    last_saved : (int, str) or None
-        ``(iteration, path)`` of the checkpoint resumed from.
-    config : dict
-        The run's configuration, for ``save_params(..., config=...)``.
-    """
+    """Where ``sgd`` starts (`resume`): `iteration` done already (0: a new run), `x` to start
+    from (x's shape), the `step` of the next iteration, `expcost` (None: not computed yet),
+    `last_saved` ``(iteration, path)`` of the checkpoint resumed from (or None), and the
+    run's `config` for ``save_params``."""
 
     iteration: int
     x: np.ndarray
@@ -716,59 +519,45 @@ def resume(checkpoint_dir, x, step, iterations, *, anneal_every, config=None, ge
            fresh=False):
     """Start a run of ``q3_sgd.sgd``: from the newest checkpoint of a folder, or from `x`.
 
-    Builds the configuration stored in every checkpoint: x's shape and dtype,
-    the initial step, `anneal_every`, the kinds of `generators`, and the
-    caller's `config` under ``"run"``. With a folder, it first deletes the
-    temporary files of writers that died mid-save, and with `fresh` every
-    checkpoint (printing how many); then it reads the newest good checkpoint
-    (`load_saved_params` says which files are skipped), checks it and puts
-    every random state back (Python's ``random``, NumPy's global state,
-    `generators`), printing ``resuming from <path> (iteration N)``.
+    Builds the configuration stored in every checkpoint: x's shape and dtype, the initial
+    `step`, `anneal_every`, the kinds of `generators`, and the caller's `config` under
+    ``"run"`` (with `checkpoint_dir` None, only this: a `config` or a generator that cannot
+    be stored fails at once). With a folder: deletes the temporary files of writers that
+    died mid-save, and with `fresh` every checkpoint (printing how many); reads the newest
+    good checkpoint (`load_saved_params`), checks it against the run, tells optional records
+    where the run starts (``start_at(iteration)``: the checkpoint may lack their state) and
+    puts every random state back, printing ``resuming from <path> (iteration N)``.
 
     Parameters
     ----------
     checkpoint_dir : str or None
-        Folder of the checkpoints; None: checkpoints are off, start at
-        iteration 0 (the configuration is still built, so a `config` or a
-        generator that cannot be stored fails at once).
     x : ndarray, any shape, e.g. (2V, D)
         Start point of a new run; a checkpoint's parameters are cast to its dtype.
     step : float
-        Initial step of the run.
+        Initial step; on resume ``step * 0.5 ** (iteration // anneal_every)``.
     iterations : int
         Iterations asked for, counting those done before a resume.
-    anneal_every : int
-        The step is halved after every `anneal_every` iterations.
-    config : dict or None
-        JSON-compatible description of the run; resuming with another is refused.
-    generators : sequence
-        Extra random generators (NumPy Generator / RandomState, random.Random,
-        or objects with get_state()/set_state()).
-    fresh : bool
-        Delete the folder's checkpoints and start at iteration 0.
+    anneal_every, config, generators, fresh : as ``sgd`` takes them
 
     Returns
     -------
     Start
-        ``(iteration, x, step, expcost, last_saved, config)``. For a new run:
-        ``(0, x, step, None, None, config)``, `x` and `step` as given. On
-        resume the step is ``step * 0.5 ** (iteration // anneal_every)``.
+        For a new run ``(0, x, step, None, None, config)``, `x` and `step` as given.
 
     Raises
     ------
     CheckpointConfigError
-        The newest checkpoint comes from a run with another configuration, is
-        beyond `iterations`, holds a step off the schedule, or another number
-        of generator states.
+        The newest checkpoint comes from a run with another configuration, is beyond
+        `iterations`, holds a step off the schedule, or another number of generator states.
     TypeError
         `config` is not JSON-compatible, or a generator cannot be checkpointed.
     """
     step0 = float(step)
     # a JSON round trip: the dict compared on resume is exactly the one a checkpoint gives back
-    run_config = json.loads(_dumps({
+    run_config = json.loads(dumps({
         "sgd": {"shape": list(x.shape), "dtype": str(x.dtype), "step": step0,
                 "anneal_every": int(anneal_every),
-                "generators": [_kind(g) for g in generators if not _optional(g)]},
+                "generators": [kind_of(g)[0] for g in generators if not is_optional(g)]},
         "run": config if config is not None else {},
     }))
     new_run = Start(0, x, step, None, None, run_config)
@@ -779,7 +568,8 @@ def resume(checkpoint_dir, x, step, iterations, *, anneal_every, config=None, ge
         n = remove_checkpoints(checkpoint_dir)
         if n:
             print(f"starting fresh: removed {n} checkpoint(s) from {checkpoint_dir}", flush=True)
-    iteration, saved_x, state = _load_newest(checkpoint_dir)
+    iteration, saved_x, state = load_saved_params(checkpoint_dir, generators=generators,
+                                                  stacklevel=3)
     if iteration == 0:
         return new_run
     diffs = _config_differences(state["config"], run_config)
@@ -802,6 +592,9 @@ def resume(checkpoint_dir, x, step, iterations, *, anneal_every, config=None, ge
         raise CheckpointConfigError(f"checkpoint {state['path']} has step {state['step']!r}"
                                     f" but the schedule gives {step!r} at iteration "
                                     f"{iteration}")
+    for gen in generators:
+        if is_optional(gen) and hasattr(gen, "start_at"):
+            gen.start_at(iteration)
     restore_random_state(state, generators)
     print(f"resuming from {state['path']} (iteration {iteration})", flush=True)
     return Start(iteration, x, step, state["expcost"], (iteration, state["path"]), run_config)
