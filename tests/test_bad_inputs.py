@@ -6,6 +6,7 @@ message (``<script>: error: ...`` naming the argument, file or line, and the fix
 traceback is printed, and, where there is something to lose, that it is intact.
 """
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -150,11 +151,12 @@ def test_q3_truncated_sentences_file_is_blamed(tmp_path):
     assert not (tmp_path / "q3_word_vectors.txt").exists()
 
 
-# ---- q4_sentiment.py: vector files and output folder ---------------------------------------------
+# ---- q4_sentiment.py: vector files, outputs ------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def glove_head(tmp_path_factory):
     """The first 20,000 lines of the real GloVe file (enough SST words for a sweep)."""
+    require_data(DEFAULT_SST_PATH, "SST data")
     require_data(DEFAULT_GLOVE_PATH, "GloVe vectors")
     path = tmp_path_factory.mktemp("glove") / "head.txt"
     with open(DEFAULT_GLOVE_PATH, "rb") as src, open(path, "wb") as dst:
@@ -168,15 +170,42 @@ def q4_file(tmp_path, vectors, *extra):
                    "--intercept", "no", "--out-dir", tmp_path / "out", *extra, cwd=tmp_path)
 
 
-def test_q4_nan_row_in_a_vectors_file_is_refused_with_its_line(tmp_path, glove_head):
-    # the issue's reproduction: "the" (line 1) all NaN used to give dev=12.62 and exit 0
+def with_the(glove_head, path, value):
+    """`glove_head` with the vector of 'the' (line 1) made of 50 times `value` (bytes)."""
     lines = glove_head.read_bytes().splitlines(keepends=True)
-    bad = tmp_path / "n.txt"
-    bad.write_bytes(b"the " + b" ".join([b"nan"] * 50) + b"\n" + b"".join(lines[1:]))
-    proc = q4_file(tmp_path, bad)
-    assert_refused(proc, "q4_sentiment.py", "n.txt:1: the vector of 'the' holds NaN")
-    assert "best" not in proc.stdout
-    assert not (tmp_path / "out" / "q4_dev_pred.txt").exists()
+    path.write_bytes(b"the " + b" ".join([value] * 50) + b"\n" + b"".join(lines[1:]))
+    return path
+
+
+def dev_accuracy(proc):
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return float(proc.stdout.split("dev=")[1].split()[0])
+
+
+@pytest.mark.parametrize("value", [b"nan", b"1e308", b"1e20", b"1000.5", b"-inf"])
+def test_q4_vector_of_nan_or_huge_values_is_refused_with_its_line(tmp_path, glove_head, value):
+    # the issue's reproductions: all NaN (issue 11), or all 1e308 / 1e20 (issue 18, case 3) in
+    # the vector of "the" used to give dev 12.62 / 24.25 and exit 0; 1000.5 is past the bound
+    proc = q4_file(tmp_path, with_the(glove_head, tmp_path / "n.txt", value))
+    shown = "NaN or infinite" if value in (b"nan", b"-inf") else \
+        f"{float(value):.3g}, beyond the 1000 in magnitude that the model handles"
+    assert_refused(proc, "q4_sentiment.py", f"n.txt:1: the vector of 'the' holds {shown}")
+    assert "best" not in proc.stdout and not (tmp_path / "out" / "q4_vectors_dev_pred.txt").exists()
+
+
+@pytest.mark.parametrize("case", ["a UTF-8 byte-order mark", "'the' at the bound, 1000"])
+def test_q4_file_that_is_fine_gives_the_right_result(tmp_path, glove_head, case):
+    """Issue 18, case 4: a BOM used to lose 'the' (9,120 -> 9,119 tokens, dev 36.88 -> 36.15)."""
+    clean = q4_file(tmp_path, glove_head)
+    path = tmp_path / "v.txt"
+    if case.startswith("a UTF-8"):
+        path.write_bytes(b"\xef\xbb\xbf" + glove_head.read_bytes())
+        proc = q4_file(tmp_path, path)
+        assert proc.stdout.splitlines()[-1] == clean.stdout.splitlines()[-1]   # the same model
+    else:
+        proc = q4_file(tmp_path, with_the(glove_head, path, b"1000"))
+        assert abs(dev_accuracy(proc) - dev_accuracy(clean)) <= 1.5     # not chance (~25 %)
+    assert "9120 of 19539 SST tokens have a vector" in proc.stdout
 
 
 @pytest.mark.parametrize("content,fragment", [
@@ -188,16 +217,29 @@ def test_q4_nan_row_in_a_vectors_file_is_refused_with_its_line(tmp_path, glove_h
     (b"3 2\nthe 1 2\nof 3 4\n", "v.txt:1: the header says 3 vectors but the file holds 2"),
     (b"the 1 x\n", "v.txt:1: not a number in the vector of 'the'"),
     (b"zzzz 1 2\n", "none of the"),                                        # no SST word
+    (b"\x1f\x8b\x08\x00", "v.txt: a gzip-compressed file; decompress it first (gunzip)"),
+    (b"1 2\nthe \x00\x00\x80?\x00\x00\x00@\n", "v.txt: a word2vec binary (.bin) file"),
+    (b"the\t1\t2\n", "v.txt:1: fields separated by tabs (a tab-separated file)"),
 ])
 def test_q4_malformed_vectors_file(tmp_path, content, fragment):
+    require_data(DEFAULT_SST_PATH, "SST data")
     path = tmp_path / "v.txt"
     path.write_bytes(content)
     assert_refused(q4_file(tmp_path, path), "q4_sentiment.py", fragment)
 
 
-def test_q4_missing_vectors_file(tmp_path):
-    assert_refused(q4_file(tmp_path, tmp_path / "none.txt"), "q4_sentiment.py",
-                   "none.txt not found")
+@pytest.mark.parametrize("kind, fragment", [
+    ("missing", "none.txt not found; pass an existing file to --vectors"),
+    ("folder", "none.txt: a folder, not a regular file; pass the word-vector file itself"),
+    ("fifo", "none.txt: a named pipe (FIFO), not a regular file"),   # nobody writes: no wait
+    ("device", "/dev/zero: a character device, not a regular file"),    # endless: not read
+])
+def test_q4_vectors_file_that_is_missing_or_not_a_file_is_refused_at_once(tmp_path, kind,
+                                                                          fragment):
+    require_data(DEFAULT_SST_PATH, "SST data")
+    path = "/dev/zero" if kind == "device" else tmp_path / "none.txt"
+    {"folder": os.mkdir, "fifo": os.mkfifo}.get(kind, lambda p: None)(path)
+    assert_refused(q4_file(tmp_path, path), "q4_sentiment.py", fragment)
 
 
 def test_q4_out_dir_that_is_a_file_fails_before_the_sweep(tmp_path, glove_head):
@@ -206,6 +248,30 @@ def test_q4_out_dir_that_is_a_file_fails_before_the_sweep(tmp_path, glove_head):
     assert_refused(proc, "q4_sentiment.py", "--out-dir", "is a file, not a folder")
     assert "sentences:" not in proc.stdout                  # refused before the SST load
     assert (tmp_path / "out").read_text() == "keep me"
+
+
+def test_q4_output_that_is_a_folder_fails_before_the_sweep(tmp_path, glove_head):
+    (tmp_path / "out" / "q4_vectors_dev_conf.png").mkdir(parents=True)
+    proc = q4_file(tmp_path, glove_head)
+    assert_refused(proc, "q4_sentiment.py", "cannot write ", "q4_vectors_dev_conf.png: is a "
+                   "folder; give a file name, or choose another --out-dir")
+    assert "sentences:" not in proc.stdout
+
+
+def test_q4_full_disk_leaves_every_previous_output(tmp_path, glove_head):
+    """Issue 18, case 9: writes fail past 80 kB (RLIMIT_FSIZE, as on a full disk), so the two
+    plots (about 60 kB each) could be written but the predictions (about 120 kB) cannot."""
+    assert q4_file(tmp_path, glove_head).returncode == 0
+    out = tmp_path / "out"
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(before) == 3 and max(map(len, before.values())) > 80_000
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (80_000, 80_000))  # noqa: E731
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "q4_sentiment.py"), "--pretrained",
+                           "--vectors", str(glove_head), "--regs", "1e-2", "--intercept", "no",
+                           "--out-dir", str(out)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, preexec_fn=limit)
+    assert_refused(proc, "q4_sentiment.py", f"{out / 'q4_vectors_dev_pred.txt'}: File too large; ")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before    # all old, no temp file
 
 
 def test_q4_bad_regs_is_a_usage_error(tmp_path, glove_head):
@@ -236,6 +302,6 @@ def test_q4_with_a_good_file_still_runs(tmp_path, glove_head):
     proc = q4_file(tmp_path, glove_head)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "best reg=1.00e-03" in proc.stdout
-    predictions = (tmp_path / "out" / "q4_dev_pred.txt").read_text().splitlines()
+    predictions = (tmp_path / "out" / "q4_vectors_dev_pred.txt").read_text().splitlines()
     assert len(predictions) > 1000
     assert np.isfinite(float(proc.stdout.split("dev=")[1].split()[0]))

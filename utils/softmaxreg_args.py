@@ -81,9 +81,10 @@ def check_model(who, features, weights, intercept, labels=None, regularization=0
                          "sentence: features[None, :])")
     D = features.shape[1]
     if weights.ndim != 2 or weights.shape[0] != D + intercept or weights.shape[1] < 1:
-        fix = ("pass intercept=True if its last row is the bias"
-               if weights.ndim == 2 and not intercept and len(weights) == D + 1 else f"expected ({D}{' + 1' if intercept else ''}, C) for features of "
-                    f"dimension {D} ({'with' if intercept else 'without'} intercept)")
+        bias_row = weights.ndim == 2 and not intercept and len(weights) == D + 1
+        fix = ("pass intercept=True if its last row is the bias" if bias_row else
+               f"expected ({D}{' + 1' if intercept else ''}, C) for features of dimension {D} "
+               f"({'with' if intercept else 'without'} intercept)")
         raise ValueError(f"{who}: weights have shape {weights.shape}; {fix}")
     if labels is not None:
         labels = as_array(who, "labels", labels, None)
