@@ -8,10 +8,9 @@ convergence with warm starts; the value with the best dev accuracy is kept.
     python q4_sentiment.py --pretrained          # GloVe 50-d (bash get_datasets.sh)
     python q4_sentiment.py --yourvectors         # the vectors of the last python q3_run.py
 
-Prints a table reg / train / dev / test and, as the last line, ``best reg=<r> train=<x>
-dev=<y> test=<z>`` (accuracies in percent). Writes q4_<mode>_reg_acc.png, _dev_conf.png and
-_dev_pred.txt to --out-dir, <mode> being pretrained, yourvectors or vectors (--vectors FILE), so
-one mode never overwrites another's; as one set (all three, or none and the old ones kept).
+Prints a table reg / train / dev / test, then ``best reg=<r> train=<x> dev=<y> test=<z>`` (in
+percent). Writes q4_<mode>_reg_acc.png, _dev_conf.png and _dev_pred.txt to --out-dir, <mode> being
+pretrained, yourvectors or vectors (--vectors FILE): as one set, never over another mode's.
 
 Choices made on dev only, never on test (the measurements are in README.md):
 * an intercept (an unregularised bias per class) or none: ``--intercept auto`` (default)
@@ -29,9 +28,8 @@ import time
 import warnings
 
 if __name__ == "__main__":
-    # The matrices are small ((8539, 50) @ (50, 5)): BLAS threads only add synchronisation (a busy
-    # 2-core machine: sweep 7-11 s with 2 OpenBLAS threads, 1.7-2.0 s with 1). Set before NumPy
-    # loads OpenBLAS; an explicit setting in the environment wins.
+    # Small matrices ((8539, 50) @ (50, 5)): BLAS threads only add synchronisation (sweep 7-11 s
+    # with 2 OpenBLAS threads, 1.7-2.0 s with 1). Set before NumPy loads it; the environment wins.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
@@ -55,7 +53,6 @@ INTERCEPT = False                          # sweep_regularization's default (the
 INTERCEPT_CHOICES = {"auto": (False, True), "no": (False,), "yes": (True,)}   # --intercept
 CLASS_NAMES = ("very negative", "negative", "neutral", "positive", "very positive")
 OUTPUTS = ("reg_acc.png", "dev_conf.png", "dev_pred.txt")   # q4_<mode>_<name> in --out-dir
-DPI = 120                                                    # of the two plots
 
 
 class SetupError(UsageError):
@@ -92,13 +89,15 @@ def feature_sets(args, dataset):
         U_in, U_out, iteration = your_vectors(tokens, args.checkpoint_dir)
         D, where = U_in.shape[1], f"checkpoint of iteration {iteration} in {args.checkpoint_dir}/"
         print(f"vectors: your q3_run.py vectors, {D}-d, {where}")
-        both = {"sum": (f"your vectors, input + output ({D}-d)", U_in + U_out),
-                "concat": (f"your vectors, [input, output] ({2 * D}-d)", np.hstack([U_in, U_out]))}
+        fix = "retrain with `python q3_run.py --fresh`"           # the model's limit, as for a file
+        concat = np.hstack([U_in, U_out])                          # (V, 2D): every value, first
+        check_vectors(concat, tokens, lambda row: where, fix, MAX_ABS_FEATURE)
+        both = {"concat": (f"your vectors, [input, output] ({2 * D}-d)", concat)}
+        if args.combine != "concat":                               # the sum cannot overflow now
+            both["sum"] = (f"your vectors, input + output ({D}-d)", U_in + U_out)
+            check_vectors(both["sum"][1], tokens, lambda row: where, fix, MAX_ABS_FEATURE)
         candidates = [(*both[name], tokens) for name in
                       (("sum", "concat") if args.combine == "best" else (args.combine,))]
-        for _, vectors, _ in candidates:   # the model's limit, as for a file (utils.glove)
-            check_vectors(vectors, tokens, lambda row: where,
-                          "retrain with `python q3_run.py --fresh`", MAX_ABS_FEATURE)
     else:
         path = args.vectors or DEFAULT_GLOVE_PATH
         known, vectors = read_word_vectors(path, vocabulary=tokens, max_abs=MAX_ABS_FEATURE,
@@ -326,8 +325,8 @@ def write_outputs(paths, chosen, dev_sentences):
     lines = ["True\tPredicted\tText\n"] + [f"{int(t)}\t{int(p)}\t{' '.join(words)}\n"
                                           for t, p, words in zip(y_dev, dev_pred, dev_sentences)]
     try:
-        atomic_writes([(paths[0], lambda fh: reg_acc.savefig(fh, format="png", dpi=DPI)),
-                       (paths[1], lambda fh: confusion.savefig(fh, format="png", dpi=DPI)),
+        atomic_writes([(paths[0], lambda fh: reg_acc.savefig(fh, format="png", dpi=120)),
+                       (paths[1], lambda fh: confusion.savefig(fh, format="png", dpi=120)),
                        (paths[2], lambda fh: fh.write("".join(lines)), False)])
     finally:
         plt.close(reg_acc)
