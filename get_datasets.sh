@@ -173,8 +173,10 @@ require_file_or_nothing() {
 # Copy a file of the --from folder into $TMP. -L: the file behind a symlink, so the mirror itself
 # is never touched below. A failure names the file and cp's reason (e.g. no space left).
 copy_in() {  # source target
-  cp -L "$1" "$2" 2>"$TMP/cp.log" \
-    || die "cannot copy $1 into $DEST ($(tail -n1 "$TMP/cp.log")); free some space (disk full?) or make the file readable, then rerun"
+  local reason
+  cp -L "$1" "$2" 2>"$TMP/cp.log" && return
+  reason="$(tail -n1 "$TMP/cp.log" 2>/dev/null)"   # empty when even the log could not be written
+  die "cannot copy $1 into $DEST (${reason:-cp failed}); free some space (disk full?) or make the file readable, then rerun"
 }
 
 download() {  # url output
