@@ -31,8 +31,8 @@ import numpy as np
 
 from q2_gradcheck import gradcheck_naive
 from utils.lbfgs import MAX_ITER, REL_TOL, minimize_lbfgs
-from utils.softmaxreg_args import (as_array, check_count, check_model, check_nonnegative,
-                                   check_rows, check_words)
+from utils.softmaxreg_args import (as_array, check_count, check_features, check_model,
+                                   check_nonnegative, check_rows, check_words)
 
 SEED = 314  # self-test data
 # Largest |feature| that fit_softmax_regression accepts; features are averages of word
@@ -216,7 +216,7 @@ def softmax_hessian_preconditioner(features, regularization, n_classes, intercep
 
     Parameters
     ----------
-    features : ndarray, shape (N, D)
+    features : array_like, shape (N, D)
     regularization : float
     n_classes : int
     intercept : bool
@@ -226,6 +226,8 @@ def softmax_hessian_preconditioner(features, regularization, n_classes, intercep
     precondition : callable
         (D' * C,) -> (D' * C,), the flattened (D', C) weights.
     """
+    features = check_features("softmax_hessian_preconditioner", features, intercept, regularization)
+    check_count("softmax_hessian_preconditioner", "n_classes", n_classes, 1)
     N = features.shape[0]
     X = np.hstack([features, np.ones((N, 1))]) if intercept else features   # (N, D')
     penalty = np.full(X.shape[1], float(regularization))

@@ -210,8 +210,9 @@ WB = np.vstack([W, np.zeros(5)])                  # (7, 5): weights with a bias 
     lambda a: predict(a(X), a(WB), intercept=True),
     lambda a: softmax_wrapper(a(X), a(Y), a(W), 0.1),
     lambda a: fit_softmax_regression(a(X), a(Y), 0.1)[0],
+    lambda a: softmax_hessian_preconditioner(a(X), 0.1, 5)(np.arange(30.0)),
 ], ids=["getSentenceFeatures", "sentence_features", "softmaxRegression", "intercept",
-        "accuracy", "predict", "softmax_wrapper", "fit_softmax_regression"])
+        "accuracy", "predict", "softmax_wrapper", "fit_softmax_regression", "preconditioner"])
 def test_public_functions_take_lists_as_arrays(call):
     as_list, same = (lambda x: np.asarray(x).tolist()), (lambda x: x)
     got, expected = call(as_list), call(same)
@@ -282,6 +283,11 @@ def test_public_functions_take_lists_as_arrays(call):
     (lambda: fit_softmax_regression(X[0], Y, 0.1), ValueError, r"features must be \(N, D\)"),
     (lambda: fit_softmax_regression(np.where(X > 1, np.nan, X), Y, 0.1), ValueError,
      "features hold nan; the fit handles finite"),
+    (lambda: softmax_hessian_preconditioner(X[0], 0.1, 5), ValueError,
+     r"softmax_hessian_preconditioner: features must be \(N, D\)"),
+    (lambda: softmax_hessian_preconditioner(X, 0.1, 5.0), TypeError, "n_classes must be an int"),
+    (lambda: softmax_hessian_preconditioner(X, -1, 5), ValueError, "regularization must be"),
+    (lambda: softmax_hessian_preconditioner(X, 0.1, 5, intercept=1), TypeError, "intercept"),
 ])
 def test_bad_argument_is_named(call, error, message):
     with pytest.raises(error, match=message):

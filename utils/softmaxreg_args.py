@@ -70,15 +70,22 @@ def check_rows(who, tokens, rows, V):
                          f"0..{V - 1} of wordVectors")
 
 
-def check_model(who, features, weights, intercept, labels=None, regularization=0.0):
-    """features (N, D), labels (N,) in 0..C-1 (or None) and weights (D [+ 1], C) as arrays."""
+def check_features(who, features, intercept, regularization=0.0):
+    """features as a (N, D) float array, after checking them, `intercept` and `regularization`."""
     if not isinstance(intercept, (bool, np.bool_)):
         raise TypeError(f"{who}: intercept must be True or False, got {intercept!r}")
     check_nonnegative(who, "regularization", regularization)
-    features, weights = as_array(who, "features", features), as_array(who, "weights", weights)
+    features = as_array(who, "features", features)
     if features.ndim != 2:
         raise ValueError(f"{who}: features must be (N, D), got shape {features.shape} (one "
                          "sentence: features[None, :])")
+    return features
+
+
+def check_model(who, features, weights, intercept, labels=None, regularization=0.0):
+    """features (N, D), labels (N,) in 0..C-1 (or None) and weights (D [+ 1], C) as arrays."""
+    features = check_features(who, features, intercept, regularization)
+    weights = as_array(who, "weights", weights)
     D = features.shape[1]
     if weights.ndim != 2 or weights.shape[0] != D + intercept or weights.shape[1] < 1:
         bias_row = weights.ndim == 2 and not intercept and len(weights) == D + 1
