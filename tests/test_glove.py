@@ -1,21 +1,20 @@
 """Tests of utils/glove.py: the one word-vector reader (word2vec / GloVe text), loadWordVectors
-over it, errors, the float32 text writer, and the real glove.6B.50d.txt (fixture ``glove_path``)."""
+over it, every damaged or foreign file named, and the real glove.6B.50d.txt (``glove_path``).
+The writer of glove.6B.50d.txt is tested in test_glove_wheel.py."""
+import codecs
+import gzip
 import os
+import struct
 
 import numpy as np
 import pytest
 
-from utils.glove import format_float32, loadWordVectors, read_word_vectors, write_word_vectors
+from utils.glove import loadWordVectors, read_word_vectors
 
 SMALL = ("the 0.418 0.24968 -0.41242\n"
          "film 1 -2 3.5\n"
          "café 0.001 1e-05 -0\n"
          "unused 9 9 9\n")
-
-
-def _text(values):
-    fields = format_float32(np.asarray(values, dtype=np.float32))
-    return [row[row != 0].tobytes().decode()[1:] for row in fields]
 
 
 @pytest.fixture
@@ -38,17 +37,10 @@ def test_load_empty_vocabulary(small_glove):
     assert loadWordVectors({}, small_glove, dimensions=3).shape == (0, 3)
 
 
-def test_wrong_float_count_names_file_and_line(tmp_path):
-    path = tmp_path / "bad.txt"
-    path.write_text("the 1 2 3\nfilm 1 2\n")
-    with pytest.raises(ValueError, match=rf"{path}:2: expected a word and 3 numbers.*got 3 fields"):
-        loadWordVectors({"the": 0}, path, dimensions=3)
-
-
-def test_bad_number_names_file_and_line(tmp_path):
+def test_load_reports_a_damaged_file_as_the_reader_does(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text("the 1 2 3\nfilm 1 x 3\n")
-    with pytest.raises(ValueError, match=rf"{path}:2: not a number"):
+    with pytest.raises(ValueError, match=rf"{path}:2: not a number in the vector of 'film'"):
         loadWordVectors({"film": 0}, path, dimensions=3)
 
 
@@ -69,17 +61,6 @@ def test_read_word_vectors_with_and_without_header(tmp_path):
     tokens, vecs = read_word_vectors(str(glove), vocabulary={"café", "the", "absent"})
     assert tokens == {"the": 0, "café": 1}
     assert vecs.shape == (2, 3) and np.allclose(vecs[1], 1)
-
-
-def test_read_word_vectors_names_the_bad_line(tmp_path):
-    bad = tmp_path / "bad.txt"
-    bad.write_text("a 1 2\nb 1\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"bad\.txt:2: expected a word and 2 numbers"):
-        read_word_vectors(str(bad))
-    nan = tmp_path / "nan.txt"
-    nan.write_text("a 1 x\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"nan\.txt:1: not a number"):
-        read_word_vectors(str(nan))
 
 
 def test_read_first_occurrence_wins_and_words_are_utf8(tmp_path):
@@ -114,18 +95,81 @@ def test_read_refuses_a_vector_that_is_not_finite_and_names_its_line(tmp_path, b
     assert tokens == {"a": 0, "b": 1} and np.array_equal(vecs, [[1, 2], [5, 6]])
 
 
+W2V_BIN = b"2 3\n" + b"".join(w + b" " + struct.pack("<3f", *v) + b"\n" for w, v in
+                               [(b"the", (0.5, -1.25, 2.0)), (b"film", (1.0, 0.0, -3.5))])
+
+
 @pytest.mark.parametrize("content,message", [
     (b"", r"no word vectors in the file"),
     (b"\n\n", r"no word vectors in the file"),
     (b"3 2\n", r"no word vectors in the file"),                     # header only
     (b"3 2\na 1 2\nb 3 4\n", r"v\.txt:1: the header says 3 vectors but the file holds 2"),
     (b"a 1 2\nb 3 4 5\n", r"v\.txt:2: expected a word and 2 numbers"),   # mixed dimensions
+    (b"a 1 2\nb 1\n", r"v\.txt:2: expected a word and 2 numbers.*got 2 fields"),  # too few
+    (b"the 1 2 3\nfilm 1 x 3\n", r"v\.txt:2: not a number in the vector of 'film'"),
+    (b"a 1 x\n", r"v\.txt:1: not a number"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", r"v\.txt:1: expected a word and"),
+    (b"a 1 2\n\x00\x00\x01\x02 3\n", r"v\.txt:2: not text: a binary file"),
+    # foreign files, named as such (issue 18)
+    (gzip.compress(b"the 1 2\n"), r"v\.txt: a gzip-compressed file; decompress it first"),
+    (b"PK\x03\x04\x14\x00\x00\x00", r"v\.txt: a zip archive; unpack the vectors file"),
+    (b"\xfd7zXZ\x00\x00\x04", r"v\.txt: an xz-compressed file"),
+    ("the 1 2\n".encode("utf-16"), r"v\.txt: UTF-16 text; convert it to UTF-8"),
+    ("the 1 2\n".encode("utf-16-be").join([codecs.BOM_UTF16_BE, b""]), r"v\.txt: UTF-16 text"),
+    (W2V_BIN, r"v\.txt: a word2vec binary \(\.bin\) file; this reader takes the text format"),
+    (b"the\t1\t2\nfilm\t3\t4\n", r"v\.txt:1: fields separated by tabs \(a tab-separated file\)"),
+    (b"the 1 2\nfilm\t3\t4\n", r"v\.txt:2: fields separated by tabs"),
+    (b"2 2\nthe\t1\t2\nfilm\t3\t4\n", r"v\.txt:2: fields separated by tabs"),
 ])
 def test_read_refuses_malformed_files_naming_file_and_line(tmp_path, content, message):
     path = tmp_path / "v.txt"
     path.write_bytes(content)
     with pytest.raises(ValueError, match=message):
+        read_word_vectors(path)
+
+
+@pytest.mark.parametrize("header", [b"", b"2 2\n"])
+def test_a_utf8_byte_order_mark_is_skipped(tmp_path, header):
+    """Issue 18, case 4: a BOM before a header-less file used to lose the first word."""
+    path = tmp_path / "v.txt"
+    path.write_bytes(codecs.BOM_UTF8 + header + b"the 1 2\nfilm 3 4\n")
+    tokens, vecs = read_word_vectors(path)
+    assert tokens == {"the": 0, "film": 1} and np.array_equal(vecs, [[1, 2], [3, 4]])
+    assert list(read_word_vectors(path, vocabulary=["the"])[0]) == ["the"]
+
+
+@pytest.mark.parametrize("value, max_abs, message", [
+    ("1e308", None, None),                                       # finite: kept without a bound
+    ("1e308", 1e3, r"v\.txt:2: the vector of 'the' holds 1e\+308, beyond the 1000 in magnitude"),
+    ("1e20", 1e3, r"v\.txt:2: the vector of 'the' holds 1e\+20, beyond"),
+    ("-1000.5", 1e3, r"holds 1e\+03, beyond the 1000 in magnitude that the model handles"),
+    ("-1000", 1e3, None),                                        # at the bound: kept
+    ("inf", 1e3, r"v\.txt:2: the vector of 'the' holds NaN or infinite values"),
+])
+def test_read_refuses_values_beyond_max_abs_naming_word_and_line(tmp_path, value, max_abs,
+                                                                 message):
+    path = tmp_path / "v.txt"
+    path.write_text(f"a 1 2\nthe 3 {value}\nb 1e20 6\n")
+    if message is None:
+        tokens, vecs = read_word_vectors(path, vocabulary=["the"], max_abs=max_abs)
+        assert vecs[0, 1] == float(value)
+    else:
+        with pytest.raises(ValueError, match=message):
+            read_word_vectors(path, vocabulary=["the", "a"], max_abs=max_abs)
+    # rows not read do not matter ("b" holds 1e20)
+    assert read_word_vectors(path, vocabulary=["a"], max_abs=1e3)[1].tolist() == [[1, 2]]
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
+def test_read_refuses_a_special_file_at_once(tmp_path, kind):
+    path = tmp_path / "v.txt"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)                       # nobody writes: opening it must not wait
+    else:
+        path = "/dev/zero"                    # endless: reading it must not start
+    with pytest.raises(OSError, match=r"not a regular file; pass the word-vector file itself"):
         read_word_vectors(path)
 
 
@@ -169,69 +213,8 @@ def test_read_empty_results_and_bad_arguments(tmp_path):
         read_word_vectors(path)
     with pytest.raises(ValueError, match=r"dimensions must be a positive integer, got 0"):
         read_word_vectors(path, dimensions=0)
-    with pytest.raises(FileNotFoundError, match=r"word-vector file .*nope\.txt not found"):
+    with pytest.raises(FileNotFoundError, match=r"word-vector file .*nope\.txt not found; check"):
         read_word_vectors(tmp_path / "nope.txt")
-
-
-# ---- writing -----------------------------------------------------------------------------
-def test_format_float32_by_hand():
-    values = [0.418, -0.00066023, 1.6441e-08, 1.0, -2.0, 0.0, -0.0, 2.5e6, 1e-4, 123456.0,
-              999999.9, 4.0071, 1e-45, 3.4028235e38, 0.1]
-    assert _text(values) == ["0.418", "-0.00066023", "1.6441e-08", "1", "-2", "0", "-0",
-                             "2.5e+06", "0.0001", "123456", "999999.9", "4.0071", "1e-45",
-                             "3.4028235e+38", "0.1"]
-
-
-def _significant_digits(text):
-    """'-6.843686e+15' -> '6843686', '0.00010' -> '1': the digits of the mantissa, no zero padding."""
-    mantissa = text.lower().split("e")[0].lstrip("+-").replace(".", "")
-    return mantissa.strip("0") or "0"
-
-
-def test_format_float32_is_shortest_and_exact():
-    """Random float32 bit patterns: the text reads back exactly and has the digits of numpy's
-    shortest round-trip repr (the notation may differ: %g writes 0.0001 where numpy writes 1e-04)."""
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 2**32, 20_000, dtype=np.uint32).view(np.float32)
-    x = np.concatenate([x[np.isfinite(x)], rng.standard_normal(20_000).astype(np.float32)])
-    texts = _text(x)
-    assert np.array_equal(np.array(texts, dtype=np.float32), x)
-    for value, text in zip(x, texts):
-        # shortest: as many significant digits as numpy's shortest round-trip repr (compared as
-        # digits, since numpy 1.x and 2.x switch between positional and scientific differently)
-        ref = np.format_float_scientific(value, unique=True)
-        assert _significant_digits(text) == _significant_digits(ref), (value, text, ref)
-        assert np.float32(text) == value, (value, text)
-
-
-def test_format_rejects_nan():
-    with pytest.raises(ValueError, match="nan"):
-        format_float32(np.array([np.nan], dtype=np.float32))
-
-
-def test_write_then_load_round_trip(tmp_path):
-    rng = np.random.default_rng(1)
-    words = ["the", ",", "café", "naïve", "x" * 40]
-    vectors = (rng.standard_normal((5, 50)) * 10.0 ** rng.integers(-6, 3, (5, 50))).astype(np.float32)
-    vectors[0, :3] = [0.418, 0.24968, -0.41242]
-    path = tmp_path / "out.txt"
-    write_word_vectors(path, words, vectors, block=2)           # several blocks
-    lines = path.read_text(encoding="utf-8").split("\n")
-    assert len(lines) == 6 and lines[-1] == ""
-    assert lines[0].startswith("the 0.418 0.24968 -0.41242 ")
-    assert all(len(line.split(" ")) == 51 for line in lines[:-1])
-    loaded = loadWordVectors({w: i for i, w in enumerate(words)}, path)
-    assert np.array_equal(loaded.astype(np.float32), vectors)
-    assert os.listdir(tmp_path) == ["out.txt"]                   # no temporary left behind
-
-
-def test_write_rejects_bad_words_and_leaves_nothing(tmp_path):
-    path = tmp_path / "out.txt"
-    with pytest.raises(ValueError, match="whitespace"):
-        write_word_vectors(path, ["ok", "two words"], np.zeros((2, 3), np.float32))
-    with pytest.raises(ValueError, match="shape"):
-        write_word_vectors(path, ["ok"], np.zeros((2, 3), np.float32))
-    assert os.listdir(tmp_path) == []
 
 
 # ---- the real glove.6B.50d.txt -----------------------------------------------------------

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 
 import q4_sentiment
-from q4_sentiment import (CLASS_NAMES, SetupError, best_index, confusion_matrix, main, select_run,
-                          sweep_regularization)
+from conftest import require_data
+from q4_sentiment import (CLASS_NAMES, OUTPUTS, SetupError, best_index, confusion_matrix, main,
+                          select_run, sweep_regularization)
 from q4_softmaxreg import accuracy, fit_softmax_regression, predict
+from utils.checkpoint import save_params
+from utils.treebank import DEFAULT_SST_PATH
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEST_LINE = re.compile(r"^best reg=(\S+) train=(\d+\.\d\d) dev=(\d+\.\d\d) test=(\d+\.\d\d)$")
@@ -93,6 +96,7 @@ def test_bad_arguments_are_refused(argv, capsys):
 
 
 def test_missing_checkpoint_names_q3_run_and_exits_nonzero(tmp_path):
+    require_data(DEFAULT_SST_PATH, "SST data")
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "q4_sentiment.py"), "--yourvectors",
                            "--checkpoint-dir", str(tmp_path / "none"), "--out-dir", str(tmp_path)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -102,33 +106,34 @@ def test_missing_checkpoint_names_q3_run_and_exits_nonzero(tmp_path):
     assert sorted(os.listdir(tmp_path)) == []       # nothing written
 
 
-def test_missing_glove_names_get_datasets(monkeypatch, tmp_path):
-    import utils.glove
-    monkeypatch.setattr(utils.glove, "DEFAULT_GLOVE_PATH", str(tmp_path / "glove.6B.50d.txt"))
-    with pytest.raises(SetupError, match=r"`bash get_datasets.sh`"):
-        main(["--pretrained", "--out-dir", str(tmp_path)])
-    with pytest.raises(SetupError, match="--vectors"):
-        main(["--pretrained", "--vectors", str(tmp_path / "nothing.txt")])
-    assert os.listdir(tmp_path) == []
-
-
 # ---- real data: outputs and targets --------------------------------------------------
 @pytest.fixture
 def real_data(monkeypatch, sst, glove_path):
     """main() on the session's StanfordSentiment and GloVe file (no second load)."""
-    import utils.glove
     monkeypatch.setattr(q4_sentiment, "_load_dataset", lambda: sst)
-    monkeypatch.setattr(utils.glove, "DEFAULT_GLOVE_PATH", glove_path)
+    monkeypatch.setattr(q4_sentiment, "DEFAULT_GLOVE_PATH", glove_path)
     return sst
 
 
-def check_outputs(out_dir, dev):
-    for name in q4_sentiment.OUTPUT_FILES:
-        assert os.path.isfile(os.path.join(out_dir, name)), name
-    for name in ("q4_reg_acc.png", "q4_dev_conf.png"):
-        image = matplotlib.image.imread(os.path.join(out_dir, name))   # parses as a PNG
+def test_missing_glove_names_get_datasets(real_data, monkeypatch, tmp_path):
+    monkeypatch.setattr(q4_sentiment, "DEFAULT_GLOVE_PATH", str(tmp_path / "glove.6B.50d.txt"))
+    with pytest.raises(FileNotFoundError, match=r"glove.6B.50d.txt not found; run `bash "
+                                                r"get_datasets.sh`"):
+        main(["--pretrained", "--out-dir", str(tmp_path)])
+    with pytest.raises(FileNotFoundError, match="nothing.txt not found; pass an existing file "
+                                                "to --vectors"):
+        main(["--pretrained", "--vectors", str(tmp_path / "nothing.txt")])
+    assert os.listdir(tmp_path) == []
+
+
+def check_outputs(out_dir, dev, mode):
+    """The three outputs of `mode` in `out_dir`: two PNGs and one prediction per dev sentence."""
+    for name in OUTPUTS:
+        assert os.path.isfile(os.path.join(out_dir, f"q4_{mode}_{name}")), name
+    for name in OUTPUTS[:2]:
+        image = matplotlib.image.imread(os.path.join(out_dir, f"q4_{mode}_{name}"))   # a PNG
         assert image.ndim == 3 and image.shape[0] > 300 and image.shape[1] > 500
-    with open(os.path.join(out_dir, "q4_dev_pred.txt"), encoding="utf-8") as f:
+    with open(os.path.join(out_dir, f"q4_{mode}_dev_pred.txt"), encoding="utf-8") as f:
         lines = f.read().split("\n")
     assert lines[0] == "True\tPredicted\tText" and lines[-1] == ""
     rows = [line.split("\t") for line in lines[1:-1]]
@@ -156,20 +161,23 @@ def test_pretrained_run_writes_parsable_outputs_and_meets_the_course_bar(sst, gl
     assert len(table) == 1 and float(table[0][0]) == pytest.approx(reg, rel=1e-2)
     assert [float(x) for x in table[0][1:4]] == [train, dev, test]
     assert sum(1 for line in stdout if re.match(r"^\s+\d\.\d\de[-+]\d\d\s", line)) == 29
-    preds = check_outputs(out_dir, sst.getDevSentences())
+    preds = check_outputs(out_dir, sst.getDevSentences(), "pretrained")
     labels = np.array([c for _, c in sst.getDevSentences()])
     assert accuracy(labels, preds) == pytest.approx(dev, abs=0.005)    # the file is the best model
     assert dev >= 36.5 and test >= 36.5, stdout[-1]
     assert sorted(os.listdir(tmp_path)) == ["out"]                       # nothing else written
 
 
+def random_checkpoint(folder, V, scale=1.0):
+    """A checkpoint as q3_run.py writes it, of random 4-d vectors, at iteration 300."""
+    params = scale * np.random.default_rng(0).standard_normal((2 * V, 4))
+    save_params(300, params, checkpoint_dir=str(folder), config={"run": {"vocab_size": V,
+                                                                           "dim": 4}})
+
+
 def test_yourvectors_compares_sum_and_concatenation(real_data, tmp_path, capsys):
     """A checkpoint as q3_run.py writes it (random vectors here): both combinations are swept."""
-    from utils.checkpoint import save_params
-    V = len(real_data.tokens())
-    rng = np.random.default_rng(0)
-    save_params(300, rng.standard_normal((2 * V, 4)), checkpoint_dir=str(tmp_path / "ck"),
-                config={"run": {"vocab_size": V, "dim": 4}})
+    random_checkpoint(tmp_path / "ck", len(real_data.tokens()))
     out_dir = tmp_path / "out"
     assert main(["--yourvectors", "--checkpoint-dir", str(tmp_path / "ck"), "--out-dir",
                  str(out_dir), "--regs", "1e-4", "1e-2", "--intercept", "no"]) == 0
@@ -178,7 +186,36 @@ def test_yourvectors_compares_sum_and_concatenation(real_data, tmp_path, capsys)
     assert "input + output (4-d)" in stdout and "[input, output] (8-d)" in stdout
     assert re.search(r"^using your vectors, ", stdout, re.M)
     assert BEST_LINE.match(stdout.strip().splitlines()[-1])
-    check_outputs(out_dir, real_data.getDevSentences())
+    check_outputs(out_dir, real_data.getDevSentences(), "yourvectors")
+
+
+def test_yourvectors_beyond_the_bound_are_refused_naming_the_word(real_data, tmp_path):
+    random_checkpoint(tmp_path / "ck", len(real_data.tokens()), scale=1e3)
+    with pytest.raises(ValueError, match=r"checkpoint of iteration 300 in .*ck/: the vector of "
+                                         r"'.*' holds .*, beyond the 1000 in magnitude .* "
+                                         r"retrain with `python q3_run.py --fresh`"):
+        main(["--yourvectors", "--checkpoint-dir", str(tmp_path / "ck"),
+              "--out-dir", str(tmp_path / "out")])
+    assert not (tmp_path / "out" / "q4_yourvectors_dev_pred.txt").exists()
+
+
+def test_both_modes_with_the_defaults_leave_both_sets_of_outputs(sst, glove_path, tmp_path):
+    """--pretrained, then --yourvectors, as a user runs them in one folder: six files."""
+    random_checkpoint(tmp_path / "checkpoints", len(sst.tokens()))
+    runs = [["--pretrained"], ["--yourvectors"]]            # the default --checkpoint-dir
+    written = {}
+    for args in runs:
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, "q4_sentiment.py"), *args,
+                               "--regs", "1e-3", "--intercept", "no"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        written.update({n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)
+                        if n.startswith("q4_")})
+    assert sorted(written) == sorted(f"q4_{m}_{n}" for m in ("pretrained", "yourvectors")
+                                     for n in OUTPUTS)
+    for mode in ("pretrained", "yourvectors"):
+        check_outputs(tmp_path, sst.getDevSentences(), mode)
+    assert {n: (tmp_path / n).read_bytes() for n in written} == written   # none overwritten
 
 
 def test_vectors_file_is_read_for_the_sst_vocabulary(real_data, tmp_path, capsys):
@@ -191,11 +228,10 @@ def test_vectors_file_is_read_for_the_sst_vocabulary(real_data, tmp_path, capsys
     stdout = capsys.readouterr().out
     assert f"vectors: {path} as it is (2-d; 2 of {len(real_data.tokens())} SST tokens" in stdout
     assert BEST_LINE.match(stdout.strip().splitlines()[-1])
-    check_outputs(out_dir, real_data.getDevSentences())
+    check_outputs(out_dir, real_data.getDevSentences(), "vectors")
 
 
 def test_yourvectors_refuses_a_checkpoint_of_another_vocabulary(real_data, tmp_path):
-    from utils.checkpoint import save_params
     save_params(10, np.zeros((10, 4)), checkpoint_dir=str(tmp_path / "ck"))
     with pytest.raises(SetupError, match=r"python q3_run.py --fresh"):
         main(["--yourvectors", "--checkpoint-dir", str(tmp_path / "ck"),

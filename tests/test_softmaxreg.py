@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 
 from q2_gradcheck import gradcheck_naive
-from q4_softmaxreg import (accuracy, fit_softmax_regression, getSentenceFeature,
-                           getSentenceFeatures, predict, sentence_features, softmax_wrapper,
-                           softmaxRegression)
-from utils.lbfgs import minimize_lbfgs, softmax_hessian_preconditioner
+from q4_softmaxreg import (MAX_ABS_FEATURE, accuracy, fit_softmax_regression, getSentenceFeature,
+                           getSentenceFeatures, predict, sentence_features,
+                           softmax_hessian_preconditioner, softmax_wrapper, softmaxRegression)
+from utils.lbfgs import minimize_lbfgs
 
 GRAD_TOL = 1e-6   # relative error of the centred differences (h = 1e-4) on these smooth costs
+TOKENS = {"good": 0, "bad": 1, "film": 2}
+VECS = np.array([[1.0, 2.0], [3.0, 6.0], [-1.0, 0.5]])         # (V, D)
 
 
 def random_problem(seed, N=12, D=6, C=5, intercept=False):
@@ -137,16 +139,6 @@ def test_empty_batch_costs_only_the_penalty():
     assert pred.shape == (0,)
 
 
-def test_bad_input_is_named():
-    X, y, W = random_problem(seed=1)
-    with pytest.raises(ValueError, match="weights have"):
-        softmaxRegression(X, y, W[:-1])
-    with pytest.raises(ValueError, match="labels must be integers in 0..4"):
-        softmaxRegression(X, np.full(len(X), 5), W)
-    with pytest.raises(ValueError, match="labels have shape"):
-        softmaxRegression(X, y[:-1], W)
-
-
 def test_wrapper_matches_and_trains_with_sgd():
     from q3_sgd import sgd
     X, y = correlated_problem(seed=0, N=200, D=5)
@@ -163,15 +155,9 @@ def test_wrapper_matches_and_trains_with_sgd():
 def test_accuracy():
     assert accuracy([0, 1, 2, 3], [0, 1, 0, 0]) == 50.0
     assert accuracy(np.array([4]), np.array([4])) == 100.0
-    with pytest.raises(ValueError, match="differ in shape"):
-        accuracy([0, 1], [0, 1, 2])
-    with pytest.raises(ValueError, match="no labels"):
-        accuracy([], [])
 
 
 # ---- features ------------------------------------------------------------------
-TOKENS = {"good": 0, "bad": 1, "film": 2}
-VECS = np.array([[1.0, 2.0], [3.0, 6.0], [-1.0, 0.5]])         # (V, D)
 
 
 def test_features_average_and_skip_unknown_words():
@@ -208,6 +194,135 @@ def test_batched_features_agree_with_per_sentence_version():
     assert batch.shape == loop.shape == (len(sents), 4)
     assert np.allclose(batch, loop, rtol=1e-12, atol=1e-12)
     assert sentence_features(tokens, vecs, []).shape == (0, 4)
+
+
+# ---- library contracts: lists work as arrays; a bad argument is named -----------------
+X, Y, W = random_problem(seed=4)                  # (12, 6), (12,), (6, 5)
+WB = np.vstack([W, np.zeros(5)])                  # (7, 5): weights with a bias row
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: getSentenceFeatures(TOKENS, a(VECS), ("good", "bad")),
+    lambda a: sentence_features(TOKENS, a(VECS), [["good"], ("bad", "film"), []]),
+    lambda a: softmaxRegression(a(X), a(Y), a(W), 0.1),
+    lambda a: softmaxRegression(a(X), a(Y), a(WB), 0.1, intercept=True),
+    lambda a: accuracy(a(Y), a(Y[::-1])),
+    lambda a: predict(a(X), a(WB), intercept=True),
+    lambda a: softmax_wrapper(a(X), a(Y), a(W), 0.1),
+    lambda a: fit_softmax_regression(a(X), a(Y), 0.1)[0],
+    lambda a: softmax_hessian_preconditioner(a(X), 0.1, 5)(np.arange(30.0)),
+], ids=["getSentenceFeatures", "sentence_features", "softmaxRegression", "intercept",
+        "accuracy", "predict", "softmax_wrapper", "fit_softmax_regression", "preconditioner"])
+def test_public_functions_take_lists_as_arrays(call):
+    as_list, same = (lambda x: np.asarray(x).tolist()), (lambda x: x)
+    got, expected = call(as_list), call(same)
+    for g, e in zip(*(r if isinstance(r, tuple) else (r,) for r in (got, expected))):
+        assert np.shape(g) == np.shape(e) and np.allclose(g, e)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: getSentenceFeatures(TOKENS, VECS, "good film"), TypeError,
+     "getSentenceFeatures: sentence must be a list of words, not str"),
+    (lambda: getSentenceFeatures([("good", 0)], VECS, ["good"]), TypeError,
+     "tokens must be a dict word -> row, not list"),
+    (lambda: getSentenceFeatures(TOKENS, VECS[0], ["good"]), ValueError,
+     r"wordVectors must be \(V, D\), got shape \(2,\)"),
+    (lambda: getSentenceFeatures(TOKENS, [["a", "b"]], ["good"]), TypeError,
+     "wordVectors must hold numbers"),
+    (lambda: getSentenceFeatures({"good": -1}, VECS, ["good"]), IndexError,
+     r"tokens\['good'\] = -1 is outside the rows 0..2 of wordVectors"),
+    (lambda: getSentenceFeatures({"good": 3}, VECS, ["film", "good"]), IndexError,
+     r"tokens\['good'\] = 3 is outside"),
+    (lambda: sentence_features(TOKENS, VECS, [["good"], "bad film"]), TypeError,
+     r"sentence_features: sentences\[1\] must be a list of words, not str"),
+    (lambda: sentence_features(TOKENS, VECS, "good film"), TypeError,
+     "sentences must be a list of sentences, not str"),
+    (lambda: sentence_features({"good": 7}, VECS, [[], ["good"]]), IndexError,
+     r"sentence_features: tokens\['good'\] = 7 is outside"),
+    (lambda: softmaxRegression(X[0], Y[:1], W), ValueError,
+     r"softmaxRegression: features must be \(N, D\), got shape \(6,\)"),
+    (lambda: softmaxRegression(X, Y, WB), ValueError,
+     r"weights have shape \(7, 5\); pass intercept=True if its last row is the bias"),
+    (lambda: softmaxRegression(X, Y, W, intercept=True), ValueError,
+     r"weights have shape \(6, 5\); expected \(6 \+ 1, C\)"),
+    (lambda: softmaxRegression(X, Y, W[:-1]), ValueError, r"expected \(6, C\)"),
+    (lambda: softmaxRegression(X, Y, W, intercept="yes"), TypeError,
+     "intercept must be True or False, got 'yes'"),
+    (lambda: softmaxRegression(X, Y, W, -0.1), ValueError,
+     "regularization must be a finite number >= 0, got -0.1"),
+    (lambda: softmaxRegression(X, Y, W, "0.1"), TypeError, "regularization must be a number"),
+    (lambda: softmaxRegression(X, Y, W, np.nan), ValueError, "regularization must be a finite"),
+    (lambda: softmaxRegression(X, np.full(12, 5), W), ValueError,
+     r"labels must be integers in 0..4"),
+    (lambda: softmaxRegression(X, Y + 0.5, W), ValueError, r"labels must be integers"),
+    (lambda: softmaxRegression(X, Y[:-1], W), ValueError, r"labels have shape \(11,\)"),
+    (lambda: softmaxRegression(X.astype(str), Y, W), TypeError,
+     "features must hold numbers, not <U"),
+    (lambda: softmaxRegression(None, Y, W), TypeError, "features must hold numbers"),
+    (lambda: accuracy([0, 1], [0, 1, 2]), ValueError, r"y and yhat must be \(N,\) alike"),
+    (lambda: accuracy([[0, 1]], [[0, 1]]), ValueError, r"got \(1, 2\) and \(1, 2\)"),
+    (lambda: accuracy([], []), ValueError, "no labels"),
+    (lambda: accuracy(["a"], ["a"]), TypeError, "accuracy: y must hold numbers"),
+    (lambda: predict(X[0], W), ValueError, r"predict: features must be \(N, D\)"),
+    (lambda: predict(X, WB), ValueError, "pass intercept=True"),
+    (lambda: softmax_wrapper(X, Y, W, -1), ValueError, "regularization must be a finite"),
+    (lambda: fit_softmax_regression(X, Y, 0.1, n_classes=2.5), TypeError,
+     "fit_softmax_regression: n_classes must be an integer >= 2, got 2.5"),
+    (lambda: fit_softmax_regression(X, Y, 0.1, n_classes=1), ValueError,
+     "n_classes must be an integer >= 2, got 1"),
+    (lambda: fit_softmax_regression(X, Y, 0.1, n_classes=True), TypeError, "n_classes"),
+    (lambda: fit_softmax_regression(X, Y, 0.1, n_classes=3), ValueError,
+     "labels must be integers in 0..2"),
+    (lambda: fit_softmax_regression(X, Y, 0.1, max_iter=0), ValueError,
+     "max_iter must be an integer >= 1, got 0"),
+    (lambda: fit_softmax_regression(X, Y, 0.1, rel_tol=-1e-9), ValueError, "rel_tol must be"),
+    (lambda: fit_softmax_regression(X, Y, 0.1, weights0=W[:, :3]), ValueError,
+     "labels must be integers in 0..2"),
+    (lambda: fit_softmax_regression(X, Y, 0.1, intercept=True, weights0=W), ValueError,
+     r"weights have shape \(6, 5\); expected \(6 \+ 1, C\)"),
+    (lambda: fit_softmax_regression(X[0], Y, 0.1), ValueError, r"features must be \(N, D\)"),
+    (lambda: fit_softmax_regression(np.where(X > 1, np.nan, X), Y, 0.1), ValueError,
+     "features hold nan; the fit handles finite"),
+    (lambda: softmax_hessian_preconditioner(X[0], 0.1, 5), ValueError,
+     r"softmax_hessian_preconditioner: features must be \(N, D\)"),
+    (lambda: softmax_hessian_preconditioner(X, 0.1, 5.0), TypeError, "n_classes must be an int"),
+    (lambda: softmax_hessian_preconditioner(X, -1, 5), ValueError, "regularization must be"),
+    (lambda: softmax_hessian_preconditioner(X, 0.1, 5, intercept=1), TypeError, "intercept"),
+])
+def test_bad_argument_is_named(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# ---- the bound on the features (MAX_ABS_FEATURE) ---------------------------------------
+@pytest.mark.parametrize("reg", [1.0, 1e-2, 1e-4])
+def test_fit_with_an_outlier_at_the_bound_reaches_the_optimum(reg):
+    """One sample whose features are +-MAX_ABS_FEATURE: still within 1e-4 of the optimum."""
+    X, y = correlated_problem(seed=1)
+    X[0] = MAX_ABS_FEATURE * np.random.default_rng(5).choice([-1.0, 1.0], X.shape[1])
+    W, info = fit_softmax_regression(X, y, reg)
+    _, long = fit_softmax_regression(X, y, reg, rel_tol=0.0, max_iter=3000)
+    assert info["converged"] and 0.0 <= info["cost"] - long["cost"] <= 1e-4, (info, long)
+    clean, _ = fit_softmax_regression(X[1:], y[1:], reg)
+    assert abs(accuracy(y[1:], predict(X[1:], W)) - accuracy(y[1:], predict(X[1:], clean))) <= 1
+
+
+@pytest.mark.parametrize("value", [np.nextafter(MAX_ABS_FEATURE, np.inf), 1e20, 1e308, -np.inf])
+def test_fit_refuses_features_beyond_the_bound(value):
+    X, y = correlated_problem(seed=1, N=50)
+    X[3, 2] = value
+    with pytest.raises(ValueError, match=r"fit_softmax_regression: features hold .*; the fit "
+                                         r"handles finite \|x\| <= 1000"):
+        fit_softmax_regression(X, y, 0.1)
+
+
+# ---- the self-test ---------------------------------------------------------------------
+def test_self_test_ends_every_line_in_a_verdict():
+    proc = subprocess.run([sys.executable, "q4_softmaxreg.py"], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and len(lines) >= 6, proc.stdout + proc.stderr
+    assert all(line.endswith("passed") for line in lines), proc.stdout
 
 
 # ---- the optimiser (utils/lbfgs.py) --------------------------------------------

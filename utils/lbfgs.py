@@ -6,16 +6,14 @@ full-batch quasi-Newton method therefore reaches its optimum in a few dozen step
 where fixed-step descent takes thousands. That is what lets ``q4_sentiment.py``
 train a whole grid of regularization values in a few seconds.
 
-* ``minimize_lbfgs`` is a general minimiser of ``f(x) -> (cost, grad)``: limited-memory
-  BFGS with an Armijo backtracking line search. It stops when the relative change
-  of the objective between two iterations falls below ``rel_tol``.
-* ``softmax_hessian_preconditioner`` models the Hessian of the softmax-regression
-  objective from the feature covariance. ``minimize_lbfgs`` uses it as its initial
-  inverse Hessian, which removes most of the ill-conditioning of averaged word
-  vectors.
+``minimize_lbfgs`` is a general minimiser of ``f(x) -> (cost, grad)``: limited-memory
+BFGS with an Armijo backtracking line search, started from a caller's model of the
+inverse Hessian (``precondition``). It stops when the relative change of the objective
+between two iterations falls below ``rel_tol``.
 
-This module knows nothing about sentences or word vectors. ``q4_softmaxreg.fit_softmax_regression``
-builds the objective and calls these two functions.
+This module knows nothing about sentences, word vectors or softmax regression:
+``q4_softmaxreg.fit_softmax_regression`` builds the objective and its preconditioner
+(``q4_softmaxreg.softmax_hessian_preconditioner``) and calls ``minimize_lbfgs``.
 """
 import numpy as np
 
@@ -49,7 +47,6 @@ def minimize_lbfgs(f, x0, rel_tol=REL_TOL, max_iter=MAX_ITER, memory=LBFGS_MEMOR
         ``precondition(v) -> M^{-1} v`` for v of shape (P,) and a fixed symmetric
         positive definite M (P, P) that approximates the Hessian; it becomes the
         initial inverse Hessian of every L-BFGS step (identity when None).
-        See `softmax_hessian_preconditioner`.
 
     Returns
     -------
@@ -139,48 +136,3 @@ def _two_loop(g, S, Y, precondition=None):
         beta = rho * (y @ q)
         q += (alpha - beta) * s
     return q
-
-
-def softmax_hessian_preconditioner(features, regularization, n_classes, intercept=False):
-    """Preconditioner for softmax regression: v -> M^{-1} v with M a cheap model of the Hessian.
-
-    The objective is ``J(W) = mean_i -log softmax(x_i W)[y_i] + 0.5 * reg * ||W||^2``.
-    Its Hessian is about ``(X~^T X~ / N) kron (diag(p) - p p^T) + reg R`` with class
-    probabilities p ~ 1/C. Here ``X~`` is X with a column of ones when there is an
-    intercept, and ``R`` is the identity with 0 for the bias. Keeping only the
-    feature part gives
-
-        M = (X~^T X~ / N) / C + reg R        (D', D'), D' = D [+ 1],
-
-    applied to each of the C columns of the weights. Averaged word vectors are
-    strongly correlated, so J is badly conditioned and plain L-BFGS needs thousands
-    of iterations at small reg. With M as the initial matrix, most of that
-    ill-conditioning is gone.
-
-    Parameters
-    ----------
-    features : ndarray, shape (N, D)
-    regularization : float
-        reg >= 0.
-    n_classes : int
-        C.
-    intercept : bool
-        Whether the weights have a last, unregularised bias row.
-
-    Returns
-    -------
-    precondition : callable
-        ``precondition(v) -> M^{-1} v`` for v of shape (D' * C,), the flattened
-        weights of shape (D', C); returns shape (D' * C,).
-    """
-    N, D = features.shape
-    X = np.hstack([features, np.ones((N, 1))]) if intercept else features   # (N, D')
-    gram = X.T @ X / max(N, 1) / n_classes                                   # (D', D')
-    penalty = np.full(X.shape[1], float(regularization))
-    if intercept:
-        penalty[-1] = 0.0                                       # the bias is not penalised
-    M = gram + np.diag(penalty)
-    M += 1e-10 * max(np.trace(M), 1e-12) / len(M) * np.eye(len(M))  # positive definite at reg 0
-    M_inv = np.linalg.inv(M)                                          # (D', D'), D' small
-    P = M_inv.shape[0]
-    return lambda v: (M_inv @ v.reshape(P, -1)).ravel()                      # (D', D') @ (D', C)
