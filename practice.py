@@ -16,6 +16,8 @@ import json
 import os
 import sys
 
+from utils.cli import guard
+guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
 from practice_kit.generate import make_copy
 from practice_kit.holes import HOLES, QUESTIONS
 from practice_kit.runner import TIMEOUT, check_copy, format_result, next_step, select, summary

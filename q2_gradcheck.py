@@ -13,7 +13,9 @@ must not pass silently (the self-tests, pytest) assert on the result.
 import random
 import sys
 
-import numpy as np
+from utils.cli import guard
+guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
+import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
 H = 1e-4            # finite-difference step
 TOLERANCE = 1e-5    # on |num - grad| / max(1, |num|, |grad|)

@@ -9,7 +9,9 @@ delta1 = dJ/dtheta1 = (delta2 W2^T) * sigma'(theta1).
 """
 import sys
 
-import numpy as np
+from utils.cli import guard
+guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
+import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
 from q1_softmax import softmax
 from q2_gradcheck import gradcheck_naive

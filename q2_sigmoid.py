@@ -8,7 +8,9 @@ sigma'(x) = sigma(x) (1 - sigma(x)), computed from the sigmoid *output*.
 import sys
 import warnings
 
-import numpy as np
+from utils.cli import guard
+guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
+import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
 
 def sigmoid(x):

@@ -42,7 +42,9 @@ import sys
 import time
 import warnings
 
-import numpy as np
+from utils.cli import guard
+guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
+import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
 from q3_sgd import (ANNEAL_EVERY, DEFAULT_CHECKPOINT_DIR, SAVE_PARAMS_EVERY,
                     CheckpointConfigError, TrainingDivergedError, sgd)

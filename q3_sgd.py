@@ -24,7 +24,9 @@ import tempfile
 import time
 from typing import NamedTuple
 
-import numpy as np
+from utils.cli import guard
+guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
+import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
 from utils.arg_checks import as_x, check_sgd_args
 from utils.checkpoint import (  # noqa: F401  (re-exported: q3_run.py, bench and tests import them)
@@ -94,8 +96,7 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
     progress : callable or None
         ``progress(iteration, smoothed_cost, info)``; None: the course's line.
     fresh, keep : bool, int or None
-        With useSaved: delete the folder's checkpoints and start at iteration 0; keep the
-        newest `keep` checkpoints (None: all).
+        With useSaved: start at 0, deleting the folder's checkpoints; keep the newest `keep`.
     details : bool
         Return an `SGDResult` (x, where it resumed from, what it saved last, expcost).
 
@@ -142,7 +143,6 @@ def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVER
             if (not isinstance(x, np.ndarray) or not x.flags.c_contiguous or x.shape != shape
                     or x.dtype.kind != "f"):
                 x = as_x(x, shape)   # C order (add_to uses a flat view of x), or a ValueError
-
         if it % smooth_every == 0:
             expcost = float(cost) if expcost is None else (
                 SMOOTH_KEEP * expcost + SMOOTH_NEW * float(cost))

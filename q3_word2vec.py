@@ -21,7 +21,9 @@ import sys
 import textwrap
 import warnings
 
-import numpy as np
+from utils.cli import guard
+guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
+import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
 from q1_softmax import softmax
 from q2_gradcheck import gradcheck_naive

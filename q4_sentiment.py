@@ -27,6 +27,8 @@ import sys
 import time
 import warnings
 
+from utils.cli import guard
+guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
 if __name__ == "__main__":
     # Small matrices ((8539, 50) @ (50, 5)): BLAS threads only add synchronisation (sweep 7-11 s
     # with 2 OpenBLAS threads, 1.7-2.0 s with 1). Set before NumPy loads it; the environment wins.
@@ -36,10 +38,9 @@ import numpy as np  # noqa: E402
 
 from q4_softmaxreg import (MAX_ABS_FEATURE, accuracy, fit_softmax_regression,  # noqa: E402
                            predict, sentence_features)
-from utils import cli  # noqa: E402
 from utils.checkpoint import (DEFAULT_CHECKPOINT_DIR, list_checkpoints,  # noqa: E402
                               load_saved_params)
-from utils.cli import DEBUG_ENV, UsageError, one_line_warning, writable_folder  # noqa: E402
+from utils.cli import DEBUG_ENV, UsageError, one_line_warning, run, writable_folder  # noqa: E402
 from utils.data_paths import DEFAULT_GLOVE_PATH, FETCH_HINT  # noqa: E402
 from utils.files import atomic_writes, output_problem  # noqa: E402
 from utils.glove import check_vectors, read_word_vectors  # noqa: E402
@@ -396,4 +397,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run("q4_sentiment.py", main))
+    sys.exit(run("q4_sentiment.py", main))

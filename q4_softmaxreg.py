@@ -27,7 +27,9 @@ ValueError or IndexError that names it (``utils/softmaxreg_args.py``).
 import sys
 import warnings
 
-import numpy as np
+from utils.cli import guard
+guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
+import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
 from q2_gradcheck import gradcheck_naive
 from utils.lbfgs import MAX_ITER, REL_TOL, minimize_lbfgs

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -110,3 +111,95 @@ def test_other_errors_keep_their_traceback_outside_run(tmp_path):
     # a bug in a script is not a user error: it keeps Python's report
     proc = run(script(tmp_path, "raise RuntimeError('a bug')\n"))
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "a bug" in proc.stderr
+
+
+# ---- the real commands -------------------------------------------------------------------------
+from conftest import require_data  # noqa: E402
+from utils.data_paths import DEFAULT_GLOVE_PATH, DEFAULT_SST_PATH  # noqa: E402
+
+
+def processes_naming(text):
+    """Pids of the live processes whose command line holds `text` (a run's own temp folder)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if text.encode() in fh.read():
+                    pids.append(int(pid))
+        except OSError:
+            continue
+    return pids
+
+
+def interrupt_after(args, seconds, cwd):
+    """Start a command, send it SIGINT (a Ctrl-C) after `seconds`; the finished process."""
+    proc = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    time.sleep(seconds)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+COMMANDS = {   # commands of a few seconds, from their imports to their last output
+    "q3_run.py": ["--iterations", "20000", "--checkpoint-dir", "ck", "--vectors-out", "v.txt",
+                  "--plot-out", "w.png", "--cost-plot-out", "c.png"],
+    "q4_sentiment.py": ["--pretrained"],
+    "q3_word2vec.py": [],
+}
+MOMENTS = [   # (script, seconds after its start): while Python loads NumPy, the data, training
+    ("q3_word2vec.py", 0.05), ("q3_word2vec.py", 0.6), ("q4_sentiment.py", 0.15),
+    ("q4_sentiment.py", 1.0), ("q4_sentiment.py", 1.8), ("q3_run.py", 0.3), ("q3_run.py", 1.0),
+    ("q3_run.py", 2.2), ("q3_run.py", 2.8)]
+
+
+@pytest.mark.parametrize("script, seconds", MOMENTS)
+def test_ctrl_c_at_any_moment_of_a_command_is_one_line_and_130(tmp_path, script, seconds):
+    require_data(DEFAULT_SST_PATH, "SST data")
+    require_data(DEFAULT_GLOVE_PATH, "GloVe vectors")
+    status, out, err = interrupt_after([os.path.join(ROOT, script), *COMMANDS[script]], seconds,
+                                       tmp_path)
+    if status == 0:
+        pytest.skip(f"{script} finished within {seconds} s, before the Ctrl-C")
+    if status == -signal.SIGINT and (err == "" or err.splitlines()[-2:-1] == [
+            "    from utils.cli import guard"]):
+        # Before guard() the interpreter is Python's: in its first milliseconds a Ctrl-C kills
+        # it silently, or (while utils.cli itself loads, ~1 ms) with Python's traceback
+        pytest.skip("the Ctrl-C came before the script's first line, guard(), had run")
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("warning:")]
+    assert status == 130 and "Traceback" not in err, err
+    assert len(lines) == 1 and lines[0].startswith(f"{script}: interrupted"), err
+    assert processes_naming(str(tmp_path)) == []             # no worker left behind
+    assert not [p for p in tmp_path.rglob("*.tmp")], "a half-written file was left"
+
+
+def test_q3_run_with_stdout_closed_does_its_work(tmp_path):
+    require_data(DEFAULT_SST_PATH, "SST data")
+    proc = subprocess.run(f"{sys.executable} {ROOT}/q3_run.py "
+                          "--iterations 20 --save-every 10 --checkpoint-dir ck --no-plot >&-",
+                          shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert (tmp_path / "ck" / "saved_params_20.npz").is_file()
+    assert (tmp_path / "q3_word_vectors.txt").read_text().startswith("19539 10\n")
+
+
+def test_q3_run_into_head_ends_quietly(tmp_path):
+    require_data(DEFAULT_SST_PATH, "SST data")
+    proc = subprocess.run(f"{sys.executable} {ROOT}/q3_run.py "
+                          "--iterations 2000 --print-every 1 --checkpoint-dir ck --no-plot "
+                          "| head -1; echo status ${PIPESTATUS[0]}", shell=True,
+                          executable="/bin/bash", cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.splitlines()[-1] == "status 141" and len(proc.stdout.splitlines()) == 2
+    assert proc.stderr == "", proc.stderr
+    assert processes_naming(str(tmp_path)) == []
+
+
+def test_q3_run_on_an_ascii_terminal_prints_escapes(tmp_path):
+    require_data(DEFAULT_SST_PATH, "SST data")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "q3_run.py"), "--iterations", "10",
+                           "--checkpoint-dir", "ck", "--no-plot", "--neighbours", "clichés"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert proc.returncode == 0, proc.stderr
+    assert "clich\\xe9s:" in proc.stdout

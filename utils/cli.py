@@ -31,9 +31,10 @@ The output locations are checked before any work starts (`writable_file`,
 import atexit
 import functools
 import os
+import signal
 import sys
-
-from utils.files import explain, output_problem
+# utils.files is imported where it is used: guard() must be ready before a slow import can be
+# interrupted, and utils.files loads `secrets` (hashlib, OpenSSL) on its way
 
 DEBUG_ENV = "CS224N_DEBUG"
 INTERRUPTED = 130                # exit status after Ctrl-C: 128 + SIGINT, as shells report it
@@ -47,6 +48,7 @@ class UsageError(ValueError):
 def describe(err):
     """One line for the user from an exception (OSError: what, which file, the system's reason)."""
     if isinstance(err, OSError) and (err.filename is not None or err.strerror):
+        from utils.files import explain
         return explain(err)                     # the path, the system's reason and the fix
     text = str(err).strip() or type(err).__name__
     return " ".join(text.split("\n"))           # one line, even for a multi-line message
@@ -77,7 +79,9 @@ def run(prog, main, argv=None):
     """
     argv = sys.argv[1:] if argv is None else argv
     try:
-        return main(argv)
+        status = main(argv)
+        _ignore_interrupts()     # the work is done: a Ctrl-C while Python shuts down changes nothing
+        return status
     except KeyboardInterrupt:
         if debug_requested(argv):
             raise
@@ -117,6 +121,13 @@ def guard(module_name, prog=None):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")   # an ASCII locale: é -> \xe9
     sys.excepthook = functools.partial(_last_resort, prog, sys.excepthook)
+    atexit.register(_ignore_interrupts)    # at exit, once the script has run to its end
+
+
+def _ignore_interrupts():
+    """Ignore Ctrl-C from now on: the script has finished its work (or is leaving after an
+    interrupt), and a Ctrl-C in Python's shutdown would kill it with a status of -2."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _last_resort(prog, default, kind, value, tb):
@@ -153,6 +164,7 @@ def _silence_stdout():
 def _exit(status):
     """Exit with `status` from an excepthook (which cannot choose the status): flush, run the
     atexit handlers (they stop worker processes), then leave."""
+    _ignore_interrupts()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -209,6 +221,7 @@ def writable_file(path, option):
     UsageError
         The message names `option` and what to change.
     """
+    from utils.files import output_problem
     if not path:
         raise UsageError(f"{option}: the path is empty")
     problem = output_problem(path)
