@@ -12,6 +12,8 @@ from utils.cli import guard
 guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
 import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
+from utils.arg_checks import as_array  # noqa: E402
+
 
 def softmax(x):
     """Softmax of a vector, or of each row of a matrix.
@@ -34,7 +36,7 @@ def softmax(x):
         If `x` is not 1-D or 2-D, has no columns, holds a NaN, or has a row of only -inf
         (no limit exists: the row has no probabilities), naming the row.
     """
-    x = np.asarray(x)
+    x = as_array("softmax", "x", x, dtype=None)
     if x.ndim not in (1, 2) or x.shape[-1] == 0:
         raise ValueError(f"softmax expects a 1-D vector or a 2-D matrix (N, D) with D >= 1 scores; "
                          f"got shape {x.shape}")

@@ -17,6 +17,8 @@ from utils.cli import guard
 guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
 import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
+from utils.arg_checks import as_array, check_callable, check_positive, cost_and_grad  # noqa: E402
+
 H = 1e-4            # finite-difference step
 TOLERANCE = 1e-5    # on |num - grad| / max(1, |num|, |grad|)
 
@@ -45,6 +47,10 @@ def gradcheck_naive(f, x, h=H, tol=TOLERANCE, verbose=True, where=None):
     ok : bool
         True when every element agrees within `tol`.
     """
+    check_callable("gradcheck_naive", "f", f)
+    check_positive("gradcheck_naive", "h", h)
+    check_positive("gradcheck_naive", "tol", tol)
+    x_work = as_array("gradcheck_naive", "x", x).copy()   # float64: caller's x is never touched
     py_state = random.getstate()
     np_state = np.random.get_state()
 
@@ -53,14 +59,9 @@ def gradcheck_naive(f, x, h=H, tol=TOLERANCE, verbose=True, where=None):
         np.random.set_state(np_state)
         return f(point)
 
-    x_work = np.array(x, dtype=np.float64, copy=True)  # caller's x is never touched
-    fx, grad = call(x_work)
+    fx, grad = cost_and_grad("gradcheck_naive", call(x_work), x_work.shape)
     # f may consume random numbers: on return, leave both generators as one call of f leaves them
     py_after, np_after = random.getstate(), np.random.get_state()
-    grad = np.asarray(grad, dtype=np.float64)
-    if grad.shape != x_work.shape:
-        raise ValueError(f"gradcheck_naive: f returned a gradient of shape {grad.shape}, "
-                         f"but x has shape {x_work.shape}")
     finite = bool(np.isfinite(fx))
     if not finite and verbose:
         print(f"Gradient check failed: cost at x is {fx}")

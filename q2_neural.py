@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is on
 from q1_softmax import softmax
 from q2_gradcheck import gradcheck_naive
 from q2_sigmoid import sigmoid, sigmoid_grad
+from utils.arg_checks import as_array, check_dimensions
 
 
 def param_count(dimensions):
@@ -28,7 +29,7 @@ def unpack_params(params, dimensions):
     """Split the flat parameter vector into views W1 (Dx, H), b1 (1, H), W2 (H, Dy), b2 (1, Dy)."""
     Dx, H, Dy = dimensions
     expected = param_count(dimensions)
-    params = np.asarray(params)
+    params = as_array("forward_backward_prop", "params", params)
     if params.ndim != 1 or params.size != expected:
         raise ValueError(
             f"params must be a flat vector of (Dx+1)*H + (H+1)*Dy = {expected} values for "
@@ -68,9 +69,9 @@ def forward_backward_prop(data, labels, params, dimensions):
     ValueError
         If a shape does not match `dimensions` or a row of `labels` is not one-hot (names the row).
     """
-    Dx, H, Dy = dimensions
-    data = np.asarray(data, dtype=np.float64)
-    labels = np.asarray(labels, dtype=np.float64)
+    Dx, H, Dy = check_dimensions("forward_backward_prop", dimensions)
+    data = as_array("forward_backward_prop", "data", data)
+    labels = as_array("forward_backward_prop", "labels", labels)
     if data.ndim != 2 or data.shape[1] != Dx:
         raise ValueError(f"data must have shape (N, {Dx}); got {data.shape}")
     if labels.shape != (data.shape[0], Dy):

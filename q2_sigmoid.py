@@ -12,6 +12,8 @@ from utils.cli import guard
 guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one line (utils/cli.py)
 import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
+from utils.arg_checks import as_array  # noqa: E402
+
 
 def sigmoid(x):
     """Elementwise logistic sigmoid, overflow-free.
@@ -25,7 +27,7 @@ def sigmoid(x):
     s : ndarray of float, same shape as `x` (a float for a scalar input)
         1 / (1 + exp(-x)); exactly 0.0 and 1.0 in the far tails, no warnings.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = as_array("sigmoid", "x", x)
     z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
     s = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
     return s if s.ndim else float(s)
@@ -44,7 +46,7 @@ def sigmoid_grad(s):
     ds : ndarray, same shape as `s`
         s * (1 - s) = sigma'(x).
     """
-    s = np.asarray(s, dtype=np.float64)
+    s = as_array("sigmoid_grad", "s", s)
     ds = s * (1.0 - s)
     return ds if ds.ndim else float(ds)
 

@@ -28,6 +28,8 @@ import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is on
 from q1_softmax import softmax
 from q2_gradcheck import gradcheck_naive
 from q2_sigmoid import sigmoid
+from utils.arg_checks import (as_array, check_count, check_index, check_loss_args, check_sgd_wrapper,
+                              check_window)
 
 # ---- hyper-parameters ----------------------------------------------------------------------------
 BATCH_SIZE = 50      # windows per word2vec_sgd_wrapper call (the course's batchsize)
@@ -49,7 +51,7 @@ def normalizeRows(x):
     x_unit : ndarray of float, same shape as `x`
         ``x / ||x||`` row by row; rows of zeros stay zero (no division warning).
     """
-    x = np.asarray(x)
+    x = as_array("normalizeRows", "x", x, dtype=None)
     if x.ndim not in (1, 2):
         raise ValueError(f"normalizeRows expects a (N, D) matrix or a (D,) vector; got shape {x.shape}")
     x = x.astype(np.float64) if not np.issubdtype(x.dtype, np.floating) else x
@@ -58,23 +60,6 @@ def normalizeRows(x):
     x_scaled = x / np.where(scale > 0, scale, 1.0)           # largest |entry| of each row is 1 (or all 0)
     norms = np.sqrt(np.sum(x_scaled * x_scaled, axis=-1, keepdims=True))   # (N, 1) or (1,)
     return x_scaled / np.where(norms > 0, norms, 1.0)        # a zero row stays zero: divide by 1, not 0
-
-
-def _check_index(idx, W, name):
-    """`idx` (an index or a list) if all are in 0..W-1, else an IndexError (NumPy would wrap -1)."""
-    i = np.asarray(idx)
-    if i.size and (i.min() < 0 or i.max() >= W):
-        raise IndexError(f"{name}: word index {i[(i < 0) | (i >= W)].flat[0]} is outside 0..{W - 1}")
-    return idx
-
-
-def _check_loss_args(predicted, target, outputVectors, name):
-    """(v_c (D,), U (W, D), o) of a loss, or a ValueError / IndexError naming the argument."""
-    predicted = np.asarray(predicted, dtype=np.float64)
-    if outputVectors.ndim != 2 or predicted.shape != (outputVectors.shape[1],):
-        raise ValueError(f"{name}: predicted must have shape (D,) and outputVectors (W, D); got "
-                         f"predicted {predicted.shape}, outputVectors {outputVectors.shape}")
-    return predicted, outputVectors, _check_index(target, outputVectors.shape[0], f"{name}: target")
 
 
 def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
@@ -100,7 +85,7 @@ def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
     grad : ndarray, shape (W, D)
         dJ/dU (dense: every output vector gets a gradient).
     """
-    v_c, U, o = _check_loss_args(predicted, target, outputVectors, "softmaxCostAndGradient")
+    v_c, U, o = check_loss_args("softmaxCostAndGradient", predicted, target, outputVectors)
     scores = U @ v_c                           # (W, D) @ (D,) -> (W,): u_w . v_c for every word w
     y_hat = softmax(scores)                    # (W,): q1's max-shifted softmax
     # J = -u_o . v_c + log sum_w exp(u_w . v_c)  (3a); the max m is taken out of the sum so that
@@ -118,8 +103,10 @@ def getNegativeSamples(target, dataset, K):
     """Draw K negative sample indices, none equal to `target`: each is a ``dataset.sampleTokenIdx()``
     call, redrawn while it equals `target`, in the course's order of randomness. Returns a list
     of K ints; a ValueError if 1000 draws in a row give `target` (a table that holds nothing else)."""
-    if K < 1:
-        raise ValueError(f"K = {K} negative samples: K must be at least 1")
+    check_count("getNegativeSamples", "K", K, 1)
+    if not callable(getattr(dataset, "sampleTokenIdx", None)):
+        raise TypeError(f"getNegativeSamples: dataset must have sampleTokenIdx(), got "
+                        f"{type(dataset).__name__}")
     negatives = []
     for _ in range(K):          # the classic sampler is scalar: one call per draw
         for _ in range(1000):   # a draw equal to target is redrawn
@@ -165,9 +152,9 @@ def negSamplingCostAndGradient(predicted, target, outputVectors, dataset, K=NEG_
         dJ/dU: non-zero in the rows of o and of the negatives only (dense, the course's
         interface); a negative drawn twice counts twice.
     """
-    v_c, U, o = _check_loss_args(predicted, target, outputVectors, "negSamplingCostAndGradient")
+    v_c, U, o = check_loss_args("negSamplingCostAndGradient", predicted, target, outputVectors, K)
     k = getNegativeSamples(o, dataset, K)      # K word indices w_1 .. w_K, none equal to o
-    _check_index(k, U.shape[0], "negSamplingCostAndGradient: a negative sample from dataset")
+    check_index(k, U.shape[0], "negSamplingCostAndGradient: a negative sample from dataset")
     u_o, u_k = U[o], U[k]                      # (D,) and (K, D)
     s_o = u_o @ v_c                            # u_o . v_c
     s_k = u_k @ v_c                            # (K, D) @ (D,) -> (K,): u_k . v_c
@@ -208,8 +195,8 @@ def skipgram(currentWord, C, contextWords, tokens, inputVectors, outputVectors,
     gradOut : ndarray, shape (W, D)
         dJ/dU.
     """
-    c = _check_index(tokens[currentWord], len(inputVectors), "skipgram: currentWord")
-    targets = _check_index([tokens[w] for w in contextWords], len(outputVectors), "skipgram: contextWords")
+    c, targets, inputVectors, outputVectors = check_window(
+        "skipgram", currentWord, contextWords, tokens, inputVectors, outputVectors, word2vecCostAndGradient)
     v_c = inputVectors[c]                      # (D,)
     cost, gradIn, gradOut = 0.0, np.zeros(inputVectors.shape), np.zeros(outputVectors.shape)
     for o in targets:   # one loss per context word, in order: fixes the order of draws
@@ -228,8 +215,8 @@ def cbow(currentWord, C, contextWords, tokens, inputVectors, outputVectors,
     returns as `skipgram`; gradIn holds dJ/dv_hat in each context word's row,
     once per occurrence (a word appearing twice gets it twice).
     """
-    context = _check_index([tokens[w] for w in contextWords], len(inputVectors), "cbow: contextWords")
-    c = _check_index(tokens[currentWord], len(outputVectors), "cbow: currentWord")
+    c, context, inputVectors, outputVectors = check_window(
+        "cbow", currentWord, contextWords, tokens, inputVectors, outputVectors, word2vecCostAndGradient)
     v_hat = inputVectors[context].sum(axis=0)                # (m, D) -> (D,): the m context vectors
     cost, dJ_dvhat, gradOut = word2vecCostAndGradient(v_hat, c, outputVectors, dataset)
     gradIn = np.zeros(inputVectors.shape)
@@ -264,10 +251,8 @@ def word2vec_sgd_wrapper(word2vecModel, tokens, wordVectors, dataset, C,
         Mean over the batch.
     grad : ndarray, shape (2W, D)
     """
+    wordVectors = check_sgd_wrapper(word2vecModel, wordVectors, C, word2vecCostAndGradient, batchsize)
     N = wordVectors.shape[0]
-    if wordVectors.ndim != 2 or N % 2:
-        raise ValueError(f"word2vec_sgd_wrapper: wordVectors must be (2W, D) (input rows then "
-                         f"output rows); got shape {wordVectors.shape}")
     inputVectors, outputVectors = wordVectors[:N // 2], wordVectors[N // 2:]   # views, (W, D) each
     cost, grad = 0.0, np.zeros(wordVectors.shape)
     for _ in range(batchsize):

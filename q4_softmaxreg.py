@@ -22,7 +22,7 @@ Training: ``fit_softmax_regression`` minimises J to convergence with full-batch 
 function for ``q3_sgd.sgd``, the course's fixed-step route.
 
 Every public function takes lists as well as arrays; a bad argument raises a TypeError,
-ValueError or IndexError that names it (``utils/softmaxreg_args.py``).
+ValueError or IndexError that names it (``utils/arg_checks.py``).
 """
 import sys
 import warnings
@@ -32,9 +32,9 @@ guard(__name__)  # as a script: Ctrl-C, a closed or broken stdout end in one lin
 import numpy as np  # noqa: E402  (after guard: a Ctrl-C while NumPy loads is one line too)
 
 from q2_gradcheck import gradcheck_naive
+from utils.arg_checks import (as_array, check_count, check_features, check_model,
+                              check_nonnegative, check_rows, check_words)
 from utils.lbfgs import MAX_ITER, REL_TOL, minimize_lbfgs
-from utils.softmaxreg_args import (as_array, check_count, check_features, check_model,
-                                   check_nonnegative, check_rows, check_words)
 
 SEED = 314  # self-test data
 # Largest |feature| that fit_softmax_regression accepts; features are averages of word

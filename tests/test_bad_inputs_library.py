@@ -10,9 +10,13 @@ import numpy as np
 import pytest
 
 from q1_softmax import softmax
+from q2_gradcheck import gradcheck_naive
 from q2_neural import forward_backward_prop, param_count
-from q3_word2vec import (cbow, getNegativeSamples, negSamplingCostAndGradient, skipgram,
-                         softmaxCostAndGradient)
+from q2_sigmoid import sigmoid, sigmoid_grad
+from q3_word2vec import (cbow, getNegativeSamples, negSamplingCostAndGradient, normalizeRows,
+                         skipgram, softmaxCostAndGradient, word2vec_sgd_wrapper)
+from utils.arg_checks import UnknownWordError
+from utils.neighbours import nearest_words
 from w2v_engine import Objective
 from w2v_engine.batched import (cbow_batch, negsample_core, skipgram_batch, softmax_loss,
                                 word2vec_batch)
@@ -25,6 +29,7 @@ V, U = RNG.standard_normal((W, D)), RNG.standard_normal((W, D))
 VECTORS = np.vstack((V, U))        # (2W, D)
 v_c = RNG.standard_normal(D)
 TOKENS = {"a": 0, "b": 1, "c": W - 1, "minus": -1, "past": W}   # the last two: bad indices
+WORDS = {"a": 0, "b": 1, "c": 2, "d": 3, "e": 4}                 # a whole vocabulary of W words
 INF, NAN = np.inf, np.nan
 
 
@@ -122,11 +127,11 @@ CASES = {
     "negsampling-sample-W": (lambda: negSamplingCostAndGradient(v_c, 0, U, Draws([W, 1]), K),
                              IndexError, "a negative sample from dataset: word index 5"),
     "negsampling-K-0": (lambda: negSamplingCostAndGradient(v_c, 0, U, Draws([1]), 0), ValueError,
-                        "K = 0 negative samples: K must be at least 1"),
+                        "negSamplingCostAndGradient: K must be an integer >= 1, got 0"),
     "negsampling-K-negative": (lambda: negSamplingCostAndGradient(v_c, 0, U, Draws([1]), -2),
-                               ValueError, "K = -2"),
+                               ValueError, "negSamplingCostAndGradient: K must be an integer >= 1, got -2"),
     "getNegativeSamples-K-0": (lambda: getNegativeSamples(0, Draws([1]), 0), ValueError,
-                               "K must be at least 1"),
+                               "getNegativeSamples: K must be an integer >= 1, got 0"),
     "skipgram-centre-minus-1": (lambda: skipgram("minus", 1, ["a"], TOKENS, V, U, None), IndexError,
                                 "skipgram: currentWord: word index -1"),
     "skipgram-centre-W": (lambda: skipgram("past", 1, ["a"], TOKENS, V, U, None), IndexError,
@@ -235,7 +240,134 @@ CASES = {
     "sampler-raw-bad-centre-reaches-batch": (lambda: word2vec_batch(cbow_batch, *BatchSampler(
         WindowsWith(bad_centre=W), np.random.default_rng(0), 4, 2, 3, cbow_batch, True,
         chunk=1).next_batch()[:2], VECTORS), IndexError, "cbow_batch: centres holds word index 5"),
+    # ---- issue 18: kinds of argument (a str where words belong, K=2.5, None for numbers ...)
+    "softmax-strings": (lambda: softmax(["1", "2"]), TypeError,
+                        "softmax: x must hold numbers, not <U1 values"),
+    "sigmoid-None": (lambda: sigmoid(None), TypeError, "sigmoid: x must hold numbers, not object "
+                     "values (None)"),
+    "sigmoid_grad-strings": (lambda: sigmoid_grad(["x"]), TypeError, "sigmoid_grad: s must hold"),
+    "gradcheck-f-not-a-function": (lambda: gradcheck_naive(3, np.ones(2)), TypeError,
+                                   "gradcheck_naive: f must be a function, got int 3"),
+    "gradcheck-f-returns-a-number": (lambda: gradcheck_naive(lambda x: 1.0, np.ones(2)),
+                                     TypeError, "gradcheck_naive: f must return (cost, grad)"),
+    "gradcheck-vector-cost": (lambda: gradcheck_naive(lambda x: (x, x), np.ones(2)), ValueError,
+                              "gradcheck_naive: f must return a number as its cost, got ndarray"),
+    "gradcheck-grad-shape": (lambda: gradcheck_naive(lambda x: (0.0, x[:1]), np.ones(2)),
+                             ValueError, "f returned a gradient of shape (1,), but x has shape"),
+    "gradcheck-h-0": (lambda: gradcheck_naive(lambda x: (0.0, x), np.ones(2), h=0), ValueError,
+                      "gradcheck_naive: h must be a finite number > 0, got 0"),
+    "gradcheck-x-text": (lambda: gradcheck_naive(lambda x: (0.0, x), "ab"), TypeError,
+                         "gradcheck_naive: x must hold numbers"),
+    "neural-dimensions-float": (lambda: forward_backward_prop(np.ones((2, 3)), one_hot([0, 1], 2),
+                                                              np.zeros(17), [3, 2.5, 2]),
+                                TypeError, "dimensions (H) must be an integer >= 1, got 2.5"),
+    "neural-two-dimensions": (lambda: forward_backward_prop(np.ones((2, 3)), one_hot([0, 1], 2),
+                                                            np.zeros(10), [3, 2]),
+                              ValueError, "dimensions must be [Dx, H, Dy], got [3, 2]"),
+    "normalizeRows-strings": (lambda: normalizeRows(["a"]), TypeError, "normalizeRows: x must"),
+    "softmaxCAG-target-float": (lambda: softmaxCostAndGradient(v_c, 1.5, U, None), TypeError,
+                                "softmaxCostAndGradient: target: a word index must be an integer"),
+    "softmaxCAG-target-bool": (lambda: softmaxCostAndGradient(v_c, True, U, None), TypeError,
+                               "a word index must be an integer, got True"),
+    "softmaxCAG-target-word": (lambda: softmaxCostAndGradient(v_c, "a", U, None), TypeError,
+                               "a word index must be an integer, got 'a'"),
+    "softmaxCAG-U-1-D": (lambda: softmaxCostAndGradient(v_c, 0, U[0], None), ValueError,
+                         "softmaxCostAndGradient: outputVectors must be (N, D), got shape (3,)"),
+    "negsampling-K-float": (lambda: negSamplingCostAndGradient(v_c, 0, U, Draws([1, 2, 3]), 2.5),
+                            TypeError, "negSamplingCostAndGradient: K must be an integer >= 1, "
+                                       "got 2.5"),
+    "negsampling-K-text": (lambda: negSamplingCostAndGradient(v_c, 0, U, Draws([1]), "3"),
+                           TypeError, "K must be an integer >= 1, got '3'"),
+    "negsampling-no-dataset": (lambda: negSamplingCostAndGradient(v_c, 0, U, None, 2), TypeError,
+                               "getNegativeSamples: dataset must have sampleTokenIdx(), got "
+                               "NoneType"),
+    "getNegativeSamples-K-bool": (lambda: getNegativeSamples(0, Draws([1]), True), TypeError,
+                                  "getNegativeSamples: K must be an integer >= 1, got True"),
+    "skipgram-context-a-str": (lambda: skipgram("a", 1, "bc", TOKENS, V, U, None), TypeError,
+                               "skipgram: contextWords must be a list of words, not str (split a "
+                               "string first: s.split())"),
+    "skipgram-unknown-word": (lambda: skipgram("zz", 1, ["b"], TOKENS, V, U, None),
+                              UnknownWordError, "skipgram: currentWord: 'zz' is not in tokens"),
+    "skipgram-V-U-shapes": (lambda: skipgram("a", 1, ["b"], TOKENS, V, U[:, :2], None),
+                            ValueError, "skipgram: inputVectors and outputVectors must both be "
+                                        "(W, D); got (5, 3) and (5, 2)"),
+    "skipgram-loss-not-a-function": (lambda: skipgram("a", 1, ["b"], TOKENS, V, U, None, "neg"),
+                                     TypeError, "skipgram: word2vecCostAndGradient must be a "
+                                                "function"),
+    "cbow-context-a-str": (lambda: cbow("a", 1, "bc", TOKENS, V, U, None), TypeError,
+                           "cbow: contextWords must be a list of words, not str"),
+    "cbow-unknown-context-word": (lambda: cbow("a", 1, ["b", "zz"], TOKENS, V, U, None),
+                                  UnknownWordError, "cbow: contextWords: 'zz' is not in tokens"),
+    "wrapper-batchsize-0": (lambda: word2vec_sgd_wrapper(skipgram, TOKENS, VECTORS, None, 2,
+                                                         softmaxCostAndGradient, 0),
+                            ValueError, "word2vec_sgd_wrapper: batchsize must be an integer >= 1, "
+                                        "got 0"),
+    "wrapper-batchsize-float": (lambda: word2vec_sgd_wrapper(skipgram, TOKENS, VECTORS, None, 2,
+                                                             softmaxCostAndGradient, 2.5),
+                                TypeError, "batchsize must be an integer >= 1, got 2.5"),
+    "wrapper-C-0": (lambda: word2vec_sgd_wrapper(skipgram, TOKENS, VECTORS, None, 0), ValueError,
+                    "word2vec_sgd_wrapper: C must be an integer >= 1, got 0"),
+    "wrapper-C-float": (lambda: word2vec_sgd_wrapper(skipgram, TOKENS, VECTORS, None, 2.5),
+                        TypeError, "word2vec_sgd_wrapper: C must be an integer >= 1, got 2.5"),
+    "wrapper-model-not-a-function": (lambda: word2vec_sgd_wrapper("skipgram", TOKENS, VECTORS,
+                                                                  None, 2),
+                                     TypeError, "word2vecModel must be a function"),
+    "wrapper-odd-rows": (lambda: word2vec_sgd_wrapper(skipgram, TOKENS, VECTORS[:-1], None, 2),
+                         ValueError, "wordVectors must be (2W, D) (input rows then output rows); "
+                                     "got shape (9, 3)"),
+    "softmax_loss-strings": (lambda: softmax_loss([["a", "b", "c"]], [0], U), TypeError,
+                             "softmax_loss: v_hat must hold numbers"),
+    "word2vec_batch-number": (lambda: word2vec_batch(skipgram_batch, [0], [[1]], 3.0), ValueError,
+                              "word2vec_batch: wordVectors must be (2W, D); got shape ()"),
+    "nearest-k-float": (lambda: nearest_words(V, WORDS, ["a"], 2.5), TypeError,
+                        "nearest_words: k must be an integer >= 1, got 2.5"),
+    "nearest-k-0": (lambda: nearest_words(V, WORDS, ["a"], 0), ValueError,
+                    "nearest_words: k must be an integer >= 1, got 0"),
+    "nearest-words-a-str": (lambda: nearest_words(V, WORDS, "ab", 2), TypeError,
+                            "nearest_words: words must be a list of words, not str"),
+    "nearest-a-row-past-the-vectors": (lambda: nearest_words(V, TOKENS, ["a"], 2), IndexError,
+                                       "nearest_words: tokens['minus'] = -1 is outside the rows "
+                                       "0..4 of wordVectors"),
 }
+
+
+# Lists are taken as arrays: each call with lists gives what it gives with arrays.
+LIST_CALLS = {
+    "softmax": lambda a: softmax(a(V)),
+    "sigmoid": lambda a: sigmoid(a(V)),
+    "sigmoid_grad": lambda a: sigmoid_grad(a([0.5, 0.25])),
+    "normalizeRows": lambda a: normalizeRows(a(V)),
+    "forward_backward_prop": lambda a: forward_backward_prop(
+        a(V), a(one_hot([0, 1, 2, 3, 0], 4)), a(np.linspace(-1, 1, param_count([3, 2, 4]))),
+        [3, 2, 4]),
+    "softmaxCostAndGradient": lambda a: softmaxCostAndGradient(a(v_c), 2, a(U), None),
+    "skipgram": lambda a: skipgram("a", 1, ["b", "c"], TOKENS, a(V), a(U), None),
+    "cbow": lambda a: cbow("a", 1, ["b", "c"], TOKENS, a(V), a(U), None),
+    "gradcheck_naive": lambda a: gradcheck_naive(lambda x: (float(np.sum(x ** 2)), 2 * x),
+                                                 a(v_c), verbose=False),
+    "skipgram_batch": lambda a: skipgram_batch(a(CENTRES), a(CONTEXTS), a(V), a(U), a(NEG_SG)),
+    "cbow_batch": lambda a: cbow_batch(a(CENTRES), a(CONTEXTS), a(V), a(U), a(NEG_CB)),
+    "word2vec_batch": lambda a: word2vec_batch(cbow_batch, a(CENTRES), a(CONTEXTS), a(VECTORS)),
+    "softmax_loss": lambda a: softmax_loss(a(V[:2]), a([0, 4]), a(U)),
+    "nearest_words": lambda a: nearest_words(a(V), WORDS, ["a", "b"], 2),
+}
+
+
+def _flat(result):
+    """The numbers of a result (arrays, SparseRows, tuples, lists of pairs), for comparing."""
+    if isinstance(result, (tuple, list)):
+        return [x for part in result for x in _flat(part)]
+    if hasattr(result, "rows") and hasattr(result, "values"):
+        return _flat((result.rows, result.values))
+    if isinstance(result, str):
+        return [result]
+    return np.ravel(result).tolist()
+
+
+@pytest.mark.parametrize("name", sorted(LIST_CALLS))
+def test_lists_are_taken_as_arrays(name):
+    as_list = lambda x: np.asarray(x).tolist()    # noqa: E731
+    assert _flat(LIST_CALLS[name](as_list)) == _flat(LIST_CALLS[name](np.asarray))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -203,3 +203,12 @@ def test_q3_run_on_an_ascii_terminal_prints_escapes(tmp_path):
                           env={**os.environ, "PYTHONIOENCODING": "ascii"})
     assert proc.returncode == 0, proc.stderr
     assert "clich\\xe9s:" in proc.stdout
+
+
+def test_ctrl_c_while_a_c_extension_initialises_is_an_interrupt_too(tmp_path):
+    # NumPy's C module turns a Ctrl-C during its initialisation into "ImportError:
+    # initialization failed", caused by the KeyboardInterrupt
+    body = ("def init():\n    try:\n        raise KeyboardInterrupt\n    except KeyboardInterrupt "
+            "as err:\n        raise ImportError('initialization failed') from err\ninit()\n")
+    proc = run(script(tmp_path, body))
+    assert proc.returncode == 130 and proc.stderr == "\ns.py: interrupted\n", proc

@@ -128,7 +128,7 @@ def test_getNegativeSamples_order_and_redraw():
     assert getNegativeSamples(0, dataset, 3) == [2, 3, 2]
     assert dataset.left() == 1
     empty = ReplayDataset([1])
-    with pytest.raises(ValueError, match="K must be at least 1"):
+    with pytest.raises(ValueError, match="K must be an integer >= 1, got 0"):
         getNegativeSamples(5, empty, 0)            # K = 0 is an error, not an empty sample
     assert empty.left() == 1                       # ... raised before any draw
 

@@ -93,8 +93,13 @@ def run(prog, main, argv=None):
             return BROKEN_PIPE
         print(f"{prog}: error: {describe(err)}", file=sys.stderr)
         return 1
-    except (ValueError, LookupError, OSError) as err:
+    except (ValueError, LookupError, OSError, ImportError) as err:
         if debug_requested(argv):
+            raise
+        if interrupted(err):                     # a Ctrl-C that became another error
+            _say(f"\n{prog}: interrupted")
+            return INTERRUPTED
+        if isinstance(err, ImportError):
             raise
         print(f"{prog}: error: {describe(err)}", file=sys.stderr)
         return getattr(err, "exit_status", 1)
@@ -130,10 +135,22 @@ def _ignore_interrupts():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def interrupted(err):
+    """Whether `err` is a Ctrl-C, or an error it caused: a Ctrl-C while a C extension (NumPy)
+    initialises reaches Python as ``ImportError: initialization failed``, caused by it."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
+
+
 def _last_resort(prog, default, kind, value, tb):
     """sys.excepthook of a guarded script: what no ``try`` caught (Ctrl-C during the imports,
     while the outputs are written; a broken stdout) ends as the module docstring says."""
-    if issubclass(kind, KeyboardInterrupt) and not debug_requested(sys.argv):
+    if interrupted(value) and not debug_requested(sys.argv):
         _say(f"\n{prog}: interrupted")
         _exit(INTERRUPTED)
     if issubclass(kind, BrokenPipeError) and value.filename is None:

@@ -3,10 +3,13 @@ import difflib
 
 import numpy as np
 
+from utils.arg_checks import as_array, check_count, check_rows, check_word_list
+
 
 def check_words(words, tokens, option="--neighbours"):
     """Raise ValueError naming the first word of `words` that is not in `tokens`, with close
     spellings from the vocabulary if there are any."""
+    check_word_list(option, "the words", words)
     for word in words:
         if word not in tokens:
             close = difflib.get_close_matches(word, tokens.keys(), n=3)   # error path only
@@ -32,6 +35,10 @@ def nearest_words(vectors, tokens, words, k=5):
     -------
     neighbours : list of Q lists of (word, cosine similarity), most similar first
     """
+    vectors = as_array("nearest_words", "vectors", vectors, ndim=2)
+    check_word_list("nearest_words", "words", words)
+    check_count("nearest_words", "k", k, 1)
+    check_words(words, tokens, "nearest_words: words")
     V = vectors.shape[0]
     k = min(k, V - 1)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)            # (V, 1)
@@ -43,7 +50,9 @@ def nearest_words(vectors, tokens, words, k=5):
     top_cos = np.take_along_axis(cos, top, axis=0)                     # (k, Q)
     order = np.argsort(-top_cos, axis=0, kind="stable")
     top, top_cos = np.take_along_axis(top, order, axis=0), np.take_along_axis(top_cos, order, 0)
+    rows = list(tokens.values())
+    check_rows("nearest_words", tokens, rows, V)
     index_word = np.empty(V, dtype=object)
-    index_word[list(tokens.values())] = list(tokens.keys())           # row -> word
+    index_word[rows] = list(tokens.keys())                             # row -> word
     return [list(zip(index_word[top[:, j]].tolist(), top_cos[:, j].tolist()))
             for j in range(q.size)]

@@ -56,6 +56,15 @@ def total(a):
     return a.dot(_ONES[:a.shape[0]])
 
 
+def as_floats(a, where):
+    """`a` (an array or a list) as float64 (no copy if it is one); a TypeError naming `where`
+    unless it holds numbers."""
+    a = np.asarray(a)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{where} must hold numbers, not {a.dtype} values")
+    return a.astype(np.float64, copy=False)
+
+
 def check_word_indices(idx, W, where, padding=False):
     """Raise an IndexError naming `where` unless every entry of `idx` is in 0..W-1.
 
@@ -102,6 +111,7 @@ def softmax_loss(v_hat, targets, U, grad_v=None, grad_U=None):
     grad_U : ndarray, shape (W, D)
         dJ/dU = sum_p (y_hat_p - y_p) v_hat_p^T: dense, every output vector gets a gradient.
     """
+    v_hat, U = as_floats(v_hat, "softmax_loss: v_hat"), as_floats(U, "softmax_loss: U")
     targets = np.asarray(targets)
     check_word_indices(targets, U.shape[0], "softmax_loss: targets")
     P = v_hat.shape[0]
@@ -213,6 +223,8 @@ def negsample_core(v_hat, targets, negatives, U, grad_v=None, grad_U_values=None
     grad_U_values : ndarray, shape (P * (K+1), D)
         dJ/du for each entry of `idx`; repeated rows add up.
     """
+    v_hat, U = as_floats(v_hat, f"{where}: v_hat"), as_floats(U, f"{where}: U")
+    targets, negatives = np.asarray(targets), np.asarray(negatives)
     K = negatives.shape[1]
     if K < 1:
         raise ValueError(f"{where}: negatives must have K >= 1 columns (samples per target); got "
@@ -233,8 +245,11 @@ def negsample_core(v_hat, targets, negatives, U, grad_v=None, grad_U_values=None
 # ==== windows -> predictions =======================================================================
 
 def _check_windows(centres, contexts, inputVectors, outputVectors, fname):
-    """Validate the window arrays; return them as arrays (no copies of the matrices)."""
+    """Validate the window arrays and the matrices; return the four as arrays (float64 matrices:
+    no copies of float64 ones)."""
     centres, contexts = np.asarray(centres), np.asarray(contexts)
+    inputVectors = as_floats(inputVectors, f"{fname}: inputVectors")
+    outputVectors = as_floats(outputVectors, f"{fname}: outputVectors")
     if centres.ndim != 1 or contexts.ndim != 2 or contexts.shape[0] != centres.shape[0]:
         raise ValueError(f"{fname}: centres must be (n,) and contexts (n, 2C) padded with -1; got "
                          f"centres {centres.shape}, contexts {contexts.shape}")
@@ -247,7 +262,7 @@ def _check_windows(centres, contexts, inputVectors, outputVectors, fname):
     W = inputVectors.shape[0]
     check_word_indices(centres, W, f"{fname}: centres")
     check_word_indices(contexts, W, f"{fname}: contexts", padding=True)
-    return centres, contexts
+    return centres, contexts, inputVectors, outputVectors
 
 
 def _check_negatives(negatives, n_rows, fname, what):
@@ -329,7 +344,8 @@ def _skipgram_rows(centres, contexts, inputVectors, outputVectors, negatives):
     values[:P] is the gradient of the input rows, values[P:] that of the output rows: one buffer,
     so the stacked gradient needs no copy. M = P * (K+1) (negative sampling) or W (softmax).
     """
-    centres, contexts = _check_windows(centres, contexts, inputVectors, outputVectors, "skipgram_batch")
+    centres, contexts, inputVectors, outputVectors = _check_windows(
+        centres, contexts, inputVectors, outputVectors, "skipgram_batch")
     pair_centres, pair_targets = skipgram_pairs(centres, contexts)
     P, D = pair_centres.shape[0], inputVectors.shape[1]
     vc = inputVectors.take(pair_centres, axis=0)       # (P, D): v_c of each pair
@@ -348,7 +364,8 @@ def _skipgram_rows(centres, contexts, inputVectors, outputVectors, negatives):
 
 def _cbow_rows(centres, contexts, inputVectors, outputVectors, negatives):
     """CBOW batch as (cost, in_rows (P,), out_rows (M,), values (P + M, D)); see `_skipgram_rows`."""
-    centres, contexts = _check_windows(centres, contexts, inputVectors, outputVectors, "cbow_batch")
+    centres, contexts, inputVectors, outputVectors = _check_windows(
+        centres, contexts, inputVectors, outputVectors, "cbow_batch")
     win, pos = np.nonzero(contexts >= 0)               # (P,), (P,): window and slot of each valid entry
     ctx = contexts[win, pos]                           # (P,)
     n, P, D = centres.shape[0], ctx.shape[0], inputVectors.shape[1]
@@ -463,7 +480,8 @@ def word2vec_batch(model, centres, contexts, wordVectors, negatives=None):
         caller may scale them in place. M = P*(K+1) (skip-gram) or n*(K+1) (CBOW) with negative
         sampling, W with the softmax; P = number of valid context entries.
     """
-    N = wordVectors.shape[0]
+    wordVectors = as_floats(wordVectors, "word2vec_batch: wordVectors")
+    N = len(wordVectors) if wordVectors.ndim else 1
     if wordVectors.ndim != 2 or N % 2:
         raise ValueError(f"word2vec_batch: wordVectors must be (2W, D); got shape {wordVectors.shape}")
     if model not in _ROWS_OF:
