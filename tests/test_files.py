@@ -147,3 +147,10 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path):
 def test_text_mode_is_utf8_with_newlines(tmp_path):
     atomic_write(tmp_path / "t", lambda fh: fh.write("clichés\n"), binary=False)
     assert (tmp_path / "t").read_bytes() == "clichés\n".encode("utf-8")
+
+
+def test_a_missing_folder_names_the_target_not_the_temporary_file(tmp_path):
+    with pytest.raises(FileNotFoundError) as err:
+        atomic_write(tmp_path / "no" / "out.png", lambda fh: fh.write(b"x"))
+    assert explain(err.value) == (f"{tmp_path / 'no' / 'out.png'}: No such file or directory; "
+                                  "check the path")

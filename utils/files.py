@@ -210,8 +210,11 @@ def temp_prefix(path):
     return f".{os.path.basename(path)}.{os.getpid()}."
 
 
-def _create_temp(folder, prefix):
+def _create_temp(folder, prefix, target):
     """Create and open a new temporary file ``<prefix><random>.tmp``; return (fd, path).
+
+    An error names `target`, the file being written (the temporary name means nothing to a
+    user: a missing folder, no permission, a full disk are the target's problems).
 
     O_EXCL | O_NOFOLLOW: the file is ours, never one somebody planted under a name we chose (or
     a symlink to elsewhere). Mode 0o666 lets the kernel apply the umask, so the final file gets
@@ -224,6 +227,8 @@ def _create_temp(folder, prefix):
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
             continue
+        except OSError as err:
+            raise type(err)(err.errno, err.strerror, os.fspath(target)) from None
     raise FileExistsError(errno.EEXIST, f"no free temporary file name {prefix}*{TEMP_SUFFIX} "
                           f"after {_ATTEMPTS} tries; delete the leftover temporary files there",
                           folder)
@@ -271,7 +276,7 @@ def atomic_writes(outputs):
                     staged.append((path, None))
                     continue
                 folder = os.path.dirname(os.path.abspath(path))
-                fd, tmp = _create_temp(folder, temp_prefix(path))
+                fd, tmp = _create_temp(folder, temp_prefix(path), path)
                 staged.append((path, tmp))
                 with _fdopen(fd, binary) as fh:
                     write(fh)
