@@ -61,8 +61,8 @@ class SetupError(UsageError):
 
 
 # ---- data and word vectors ----------------------------------------------------
-def _load_dataset():
-    return StanfordSentiment()   # no SST: a FileNotFoundError that names `bash get_datasets.sh`
+def _load_dataset():   # no SST: a FileNotFoundError that names `bash get_datasets.sh`
+    return StanfordSentiment()
 
 
 def _splits(dataset):
@@ -109,8 +109,7 @@ def feature_sets(args, dataset):
                              "pass a word-vector file of English words")
         D = vectors.shape[1]
         print(f"vectors: {path + ' as it is' if args.vectors else 'GloVe 6B'} ({D}-d; "
-              f"{len(known)} of {len(tokens)} SST tokens have a vector; the others are left out "
-              "of the averages)")
+              f"{len(known)} of {len(tokens)} SST tokens have one; averages leave out the others)")
         candidates = [(f"{os.path.basename(path)}, {D}-d" if args.vectors else f"GloVe {D}-d",
                        vectors, known)]
     splits = _splits(dataset)
@@ -341,13 +340,13 @@ def parse_args(argv=None):
                     "vectors and softmax regression; sweep the regularization, pick it on dev.",
         epilog="Writes q4_<mode>_reg_acc.png, q4_<mode>_dev_conf.png and q4_<mode>_dev_pred.txt "
                "to --out-dir; <mode> is pretrained, yourvectors or vectors (--vectors).")
-    which = parser.add_mutually_exclusive_group(required=True)
+    which = parser.add_mutually_exclusive_group()
     which.add_argument("--yourvectors", action="store_true", help="the word vectors of the "
                        "last `python q3_run.py` (its final checkpoint)")
     which.add_argument("--pretrained", action="store_true", help="GloVe 6B 50-d vectors "
                        "(utils/datasets/glove.6B.50d.txt, from `bash get_datasets.sh`)")
     parser.add_argument("--vectors", metavar="PATH", help="use this word2vec/GloVe text file as "
-                        "it is instead (header line 'V D' optional)")
+                        "it is (header line 'V D' optional), alone or instead of the above")
     parser.add_argument("--regs", metavar="REG", type=float, nargs="+", help="regularization "
                         "values to try (default: 29 values, 1e-7 .. 1, log-spaced)")
     parser.add_argument("--out-dir", default=".", metavar="DIR",
@@ -363,6 +362,8 @@ def parse_args(argv=None):
     parser.add_argument("--debug", action="store_true",
                         help=f"show the Python traceback of an error (or set {DEBUG_ENV}=1)")
     args = parser.parse_args(argv)
+    if not (args.yourvectors or args.pretrained or args.vectors):
+        parser.error("one of --yourvectors, --pretrained or --vectors PATH is required")
     args.regs = REGULARIZATION if args.regs is None else np.asarray(args.regs, dtype=float)
     if not np.all(np.isfinite(args.regs)) or np.any(args.regs < 0):
         parser.error("--regs: every value must be a finite number >= 0")
@@ -383,7 +384,6 @@ def main(argv=None):
           f"test {len(splits['test'])}; {len(args.regs)} regularization values")
     runs, chosen = sweep_all(sets, args)
     write_outputs(paths, chosen, [words for words, _ in splits["dev"]])
-
     print()
     print_table(chosen["result"])
     n_models = sum(len(run["result"]["regs"]) for run in runs)

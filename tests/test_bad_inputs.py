@@ -406,3 +406,22 @@ def test_q4_with_a_good_file_still_runs(clean_run):
     predictions = (out / "q4_vectors_dev_pred.txt").read_text().splitlines()
     assert len(predictions) > 1000
     assert np.isfinite(float(proc.stdout.split("dev=")[1].split()[0]))
+
+
+def test_q3_full_disk_at_a_checkpoint_names_it_and_keeps_the_last_good_one(tmp_path):
+    """Issue 18, case 9, for q3_run.py: writes fail past a size (RLIMIT_FSIZE, as on a full
+    disk) that the checkpoint of iteration 1,000 fits and that of 2,000 (its cost history is
+    8 kB longer) does not: one line naming the file and the fix; iteration 1,000 kept whole."""
+    require_data(DEFAULT_SST_PATH, "SST data")
+    args = ["--save-every", "1000", "--checkpoint-dir", "ck", "--no-plot", "--no-worker"]
+    first = command("q3_run.py", "--iterations", "1000", *args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    kept = (tmp_path / "ck" / "saved_params_1000.npz").read_bytes()
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (len(kept) + 4000,) * 2)  # noqa
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "q3_run.py"), "--iterations",
+                           "2000", *args], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, preexec_fn=limit, stdin=subprocess.DEVNULL)
+    assert_refused(proc, "q3_run.py", f"{os.path.join('ck', 'saved_params_2000.npz')}: File too "
+                   "large; the file is too large for this file system: write to another disk")
+    assert sorted(os.listdir(tmp_path / "ck")) == [".lock", "saved_params_1000.npz"]
+    assert (tmp_path / "ck" / "saved_params_1000.npz").read_bytes() == kept
