@@ -118,7 +118,9 @@ def test_new_copy_is_complete_and_every_function_is_not_started(base_copy):
     with open(folder / "README.md", encoding="utf-8") as fh:
         readme = " ".join(fh.read().split())
     assert "holds a batched solution of question 3" in readme and "python practice.py check" in readme
-    assert os.path.islink(folder / "utils" / "datasets")
+    # the data is linked when this tree has it (without it, `new` says how to fetch it)
+    assert os.path.islink(folder / "utils" / "datasets") == os.path.isdir(
+        os.path.join(ROOT, "utils", "datasets"))
     tests = set(os.listdir(folder / "tests"))
     assert {"test_softmax.py", "test_word2vec.py", "test_engine.py", "conftest.py"} <= tests
     assert not tests & set(LEFT_OUT_TESTS) and "practice_learner.py" not in tests   # answers
