@@ -13,14 +13,22 @@ iterations per value of the grid, extrapolated from a shorter run), with the
 course's step 3.0 and with the safe step 1/L of gradient descent.
 
     python bench/bench_sentiment.py
+    python bench/bench_sentiment.py --baseline REV [--pairs N]
+
+With ``--baseline REV`` it instead runs ``python q4_sentiment.py --pretrained`` end to end in
+this tree and in git revision REV (exported to a temporary folder that uses this tree's data),
+alternating, N times each (default 7): the median end-to-end time and sweep time of each, their
+ratios (target: this tree <= 1.15 x REV, end to end), and whether both print the same final line.
 
 Needs the data (``bash get_datasets.sh``). For --yourvectors it uses the newest
 checkpoint in checkpoints/ or, if there is none, trains the default vectors
 into a temporary folder first (``python q3_run.py``, about 15-20 s).
 Exit status: 0 all targets met, 1 a target missed, 2 something needed is missing.
 """
+import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +44,7 @@ import q4_sentiment as qs  # noqa: E402
 from q4_softmaxreg import fit_softmax_regression, softmax_wrapper  # noqa: E402
 from utils.checkpoint import list_checkpoints  # noqa: E402
 from utils.data_paths import DEFAULT_GLOVE_PATH, DEFAULT_SST_PATH  # noqa: E402
+from revision import export_revision  # noqa: E402  (bench/revision.py)
 
 # ---- targets and settings ---------------------------------------------------------------
 MAX_SECONDS = 60.0          # end-to-end run of q4_sentiment.py, either option
@@ -43,14 +52,17 @@ MAX_OBJECTIVE_GAP = 1e-4    # J(ours) - J(run until J stops decreasing)
 CLASSIC_STEP = 3.0          # the course's q4: sgd(..., weights, 3.0, 10000, PRINT_EVERY=100)
 CLASSIC_ITERATIONS = 10000
 CLASSIC_MEASURED = 1000     # iterations actually run; the cost per iteration is constant
+BASELINE_RATIO = 1.15       # --baseline: this tree's end-to-end time / the revision's (medians)
+PAIRS = 7
 
 
-def run_script(args, label):
-    """Time ``python q4_sentiment.py <args>`` in a temp folder; returns (seconds, sweep_s, last)."""
+def run_script(args, label, tree=ROOT):
+    """Time ``python q4_sentiment.py <args>`` of `tree` with a temp --out-dir; returns
+    (seconds, sweep_s, last line), or None if it failed."""
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, os.path.join(ROOT, "q4_sentiment.py"), *args,
-                               "--out-dir", out], cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, os.path.join(tree, "q4_sentiment.py"), *args,
+                               "--out-dir", out], cwd=tree, capture_output=True, text=True)
         seconds = time.perf_counter() - start
     if proc.returncode != 0:
         print(f"{label}: q4_sentiment.py failed (exit {proc.returncode}):\n{proc.stderr.strip()}")
@@ -100,11 +112,49 @@ def classic_route(train, reg, our_cost, step):
     return per_iter, final - our_cost
 
 
-def main():
+def paired(rev, pairs):
+    """``q4_sentiment.py --pretrained`` of this tree and of `rev`, alternating; exit status 1 if
+    this tree is slower end to end than BASELINE_RATIO x the revision."""
+    times = {"this tree": ([], []), rev: ([], [])}            # end to end, sweep
+    lines = {"this tree": set(), rev: set()}
+    with tempfile.TemporaryDirectory() as tmp:
+        export_revision(rev, tmp, "bench_sentiment")
+        for i in range(pairs):
+            order = (("this tree", ROOT), (rev, tmp))
+            for name, tree in order if i % 2 == 0 else order[::-1]:
+                timed = run_script(["--pretrained"], name, tree)
+                if timed is None:
+                    return 1
+                seconds, sweep, last = timed
+                times[name][0].append(seconds)
+                times[name][1].append(sweep)
+                lines[name].add(last)
+                print(f"  {name:<12} {seconds:6.2f} s end to end, sweep {sweep:5.2f} s", flush=True)
+    med = {name: [statistics.median(t) for t in pair] for name, pair in times.items()}
+    ratio = med["this tree"][0] / med[rev][0]
+    print(f"\nmedian end to end: this tree {med['this tree'][0]:.2f} s, {rev} {med[rev][0]:.2f} s; "
+          f"ratio {ratio:.3f} (target <= {BASELINE_RATIO:g})")
+    print(f"median sweep: this tree {med['this tree'][1]:.2f} s, {rev} {med[rev][1]:.2f} s; ratio "
+          f"{med['this tree'][1] / med[rev][1]:.3f}")
+    same = lines["this tree"] == lines[rev] and len(lines[rev]) == 1
+    print("final line: " + (f"the same in every run: {lines[rev].pop()}" if same else
+                            f"DIFFERENT: {lines}"))
+    return 0 if ratio <= BASELINE_RATIO and same else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Benchmark of question 4's sweep (module doc).")
+    parser.add_argument("--baseline", metavar="REV", help="time q4_sentiment.py --pretrained "
+                        "against git revision REV instead (paired, alternating)")
+    parser.add_argument("--pairs", type=int, default=PAIRS, help="runs of each tree with "
+                        "--baseline (default %(default)s)")
+    args = parser.parse_args(argv)
     for path in (DEFAULT_SST_PATH, DEFAULT_GLOVE_PATH):
         if not os.path.exists(path):
             print(f"missing {path}: run `bash get_datasets.sh` first")
             return 2
+    if args.baseline:
+        return paired(args.baseline, args.pairs)
     failures = []
     print(f"machine: {os.cpu_count()} cores; "
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")

@@ -62,6 +62,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import q3_run  # noqa: E402
+from revision import export_revision  # noqa: E402  (bench/revision.py)
 
 # ---- targets -----------------------------------------------------------------------
 TRAIN_SECONDS = 15.0
@@ -197,16 +198,6 @@ def _peak_kib(pid):
         return int(next(line for line in fh if line.startswith("VmHWM")).split()[1])
 
 
-def export_revision(rev, folder):
-    """Write git revision `rev` of this repository into `folder`, using this tree's data."""
-    archive = subprocess.run(["git", "-C", ROOT, "archive", rev], capture_output=True)
-    if archive.returncode != 0:
-        sys.exit(f"bench_train: cannot export revision {rev!r}: "
-                 f"{archive.stderr.decode(errors='replace').strip()}")
-    subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
-    os.symlink(os.path.join(ROOT, "utils", "datasets"), os.path.join(folder, "utils", "datasets"))
-
-
 def python_json(code, argv, what):
     """Run ``python -c code *argv`` in a new process; return the JSON of its last output line.
     Exit naming `what`, with the end of its stderr, if it fails."""
@@ -225,7 +216,7 @@ def paired(rev, pairs):
     """Median training time of this tree and of `rev`, runs alternating; exit status 1 if slower
     than BASELINE_RATIO."""
     with tempfile.TemporaryDirectory() as tmp:
-        export_revision(rev, tmp)
+        export_revision(rev, tmp, "bench_train")
         times = {"this tree": [], rev: []}
         digests = {"this tree": set(), rev: set()}
         for i in range(pairs):
