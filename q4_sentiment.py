@@ -109,7 +109,7 @@ def feature_sets(args, dataset):
                              "pass a word-vector file of English words")
         D = vectors.shape[1]
         print(f"vectors: {path + ' as it is' if args.vectors else 'GloVe 6B'} ({D}-d; "
-              f"{len(known)} of {len(tokens)} SST tokens have one; averages leave out the others)")
+              f"{len(known)} of {len(tokens)} SST tokens have a vector; averages skip the rest)")
         candidates = [(f"{os.path.basename(path)}, {D}-d" if args.vectors else f"GloVe {D}-d",
                        vectors, known)]
     splits = _splits(dataset)
