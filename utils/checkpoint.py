@@ -13,21 +13,19 @@ Writing (`save_params`)
     one is written. What reading would skip is never written.
 
 Reading (`load_saved_params`, `resume`)
-    ``np.savez`` arrays read without pickle, from regular files only (a FIFO, a
-    folder or a device at a checkpoint's name is skipped, never waited on). What a
-    file may cost is bounded before it is read: its members may not inflate beyond
-    the file's size on disk (a zip bomb), each array must be exactly the size its
-    header (and the run's configuration) implies, and the metadata is at most
-    `META_MAX_CHARS` characters of JSON, nested at most `JSON_MAX_DEPTH` deep.
-    Every field is checked: params of the configured shape and dtype, finite; the
-    iteration of the file's name; a positive step; every random state read back
-    exactly as saved by a generator of its kind, and not all zeros; records such
-    as the cost history by their own ``check_state``. A file that fails is skipped
-    with a one-line ``CheckpointWarning`` naming it and why, and the previous one
-    is used.
+    ``np.savez``'s arrays read without pickle, from regular files only (a FIFO, a folder or a
+    device at a checkpoint's name is skipped, never waited on). What a file may cost is bounded
+    before it is read: its members may not inflate beyond its size on disk (a zip bomb), each
+    array must be exactly the size its header (and the run's configuration) implies, and the
+    metadata is at most `META_MAX_CHARS` characters of JSON, `JSON_MAX_DEPTH` deep. Every field
+    is checked: params of the configured shape and dtype, finite; the iteration of the file's
+    name; a positive step; every random state read back exactly as saved by a generator of its
+    kind, and not all zeros; records such as the cost history by their own ``check_state``. A
+    file that fails is skipped with a one-line ``CheckpointWarning``, and the previous one used.
 
 The folder lock is ``utils.folder_lock``; the kinds of generator, ``utils.random_states``.
 """
+import contextlib
 import json
 import math
 import os
@@ -178,7 +176,7 @@ def save_params(iter, params, checkpoint_dir=DEFAULT_CHECKPOINT_DIR, step=None, 
         "meta": np.array(text),  # 0-d unicode array: no pickle needed
     }
     os.makedirs(checkpoint_dir, exist_ok=True)
-    atomic_write(path, lambda fh: np.savez(fh, allow_pickle=False, **arrays))
+    atomic_write(path, lambda fh: _write_arrays(fh, arrays))
     older = [p for it, p in listing if it < int(iter)]        # only once this one is written
     for p in older[keep - 1:] if keep is not None else ():
         try:
@@ -209,6 +207,16 @@ def _params_problem(params):
                  if params.ndim else "")
         return f"params hold {int(bad.sum())} NaN or infinite value(s){where}"
     return None
+
+
+def _write_arrays(fh, arrays):
+    """``np.savez``'s layout (stored .npy members, no pickle), with the zip closed even when a
+    write fails (a full disk): np.savez leaves its zip to the garbage collector then, which on
+    Python 3.10 writes to the closed file and prints a traceback."""
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+        for name, value in arrays.items():
+            with z.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 # ---- reading -------------------------------------------------------------------------
@@ -440,10 +448,8 @@ def _remove_stale_temps(checkpoint_dir):
     for name in os.listdir(checkpoint_dir):
         m = _TEMP_RE.match(name)
         if m and not _pid_alive(int(m.group(1))):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(os.path.join(checkpoint_dir, name))
-            except OSError:
-                pass
 
 
 def _pid_alive(pid):
@@ -480,10 +486,8 @@ def remove_checkpoints(checkpoint_dir=DEFAULT_CHECKPOINT_DIR):
         warnings.warn(f"{path} is not a regular file: left in place", CheckpointWarning,
                       stacklevel=3)
     for _, path in delete:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass
     return len(delete)
 
 
@@ -564,10 +568,8 @@ def resume(checkpoint_dir, x, step, iterations, *, anneal_every, config=None, ge
     if checkpoint_dir is None:
         return new_run
     _remove_stale_temps(checkpoint_dir)
-    if fresh:
-        n = remove_checkpoints(checkpoint_dir)
-        if n:
-            print(f"starting fresh: removed {n} checkpoint(s) from {checkpoint_dir}", flush=True)
+    if fresh and (n := remove_checkpoints(checkpoint_dir)):
+        print(f"starting fresh: removed {n} checkpoint(s) from {checkpoint_dir}", flush=True)
     iteration, saved_x, state = load_saved_params(checkpoint_dir, generators=generators,
                                                   stacklevel=3)
     if iteration == 0:
@@ -585,13 +587,11 @@ def resume(checkpoint_dir, x, step, iterations, *, anneal_every, config=None, ge
             f"the {iterations} iterations asked for. Ask for at least {iteration} "
             f"iterations, or start fresh (--fresh, or delete the folder {checkpoint_dir}).")
     x = saved_x.astype(x.dtype, copy=False)
-    # integer division: the number of halvings already done (a run resumed at 5000 of a
-    # 20000 period keeps the initial step, not 0.5 ** 0.25 of it)
+    # the halvings already done, by integer division (a resume at 5000 of 20000 keeps the step)
     step = step0 * 0.5 ** (iteration // anneal_every)
     if state["step"] is not None and state["step"] != step:
-        raise CheckpointConfigError(f"checkpoint {state['path']} has step {state['step']!r}"
-                                    f" but the schedule gives {step!r} at iteration "
-                                    f"{iteration}")
+        raise CheckpointConfigError(f"checkpoint {state['path']} has step {state['step']!r} but "
+                                    f"the schedule gives {step!r} at iteration {iteration}")
     for gen in generators:
         if is_optional(gen) and hasattr(gen, "start_at"):
             gen.start_at(iteration)
