@@ -218,9 +218,9 @@ def sweep_all(sets, args):
     chosen = runs[select_run([r["result"] for r in runs])]
     if len(runs) > 1:
         print("model choice on dev (best dev accuracy over the regularization grid):")
-        for run in runs:
-            r = run["result"]
-            print(f"  {run['label']:<54} dev {r['dev'][r['best']]:6.2f} % "
+        for candidate in runs:
+            r = candidate["result"]
+            print(f"  {candidate['label']:<54} dev {r['dev'][r['best']]:6.2f} % "
                   f"(reg {_fmt_reg(r['regs'][r['best']])})")
         print(f"using {chosen['label']}")
     return runs, chosen
@@ -386,9 +386,9 @@ def main(argv=None):
     write_outputs(paths, chosen, [words for words, _ in splits["dev"]])
     print()
     print_table(chosen["result"])
-    n_models = sum(len(run["result"]["regs"]) for run in runs)
-    n_iters = sum(int(run["result"]["iterations"].sum()) for run in runs)
-    seconds = sum(run["result"]["seconds"] for run in runs)
+    n_models = sum(len(r["result"]["regs"]) for r in runs)
+    n_iters = sum(int(r["result"]["iterations"].sum()) for r in runs)
+    seconds = sum(r["result"]["seconds"] for r in runs)
     print(f"trained {n_models} models to convergence (relative change of the objective "
           f"< {REL_TOL:g}): {n_iters} L-BFGS iterations, {seconds:.2f} s; wrote "
           f"{', '.join(os.path.basename(p) for p in paths)} to {args.out_dir}")

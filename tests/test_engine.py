@@ -33,7 +33,7 @@ from w2v_engine.prepared import (PreparedChunk, prepare_skipgram_negsample,
 from w2v_engine.sampler import BatchSampler
 from w2v_engine.sparse import RowScatter, SparseRows, flat_indices, pair_layout
 from w2v_helpers import (D, K, LOSSES, W, FakeDataset, ReplayDataset, assert_close, child_pids,
-                         classic_loss, classic_sum, gone, names_the_wrong_side, random_negatives,
+                         classic_loss, classic_sum, flip_target_row, gone, names_the_wrong_side, random_negatives,
                          random_vectors, random_windows)
 
 MODELS = [(skipgram, skipgram_batch), (cbow, cbow_batch)]
@@ -496,19 +496,9 @@ def test_worker_gives_the_same_batches_and_is_reaped(prepared):
 
 # ---- a failing proof names the wrong side ---------------------------------------------------------
 
-def _flip_target_row(loss):
-    """A learner's sign flip in negSamplingCostAndGradient: grad[o] -= ... instead of +=."""
-    def buggy(predicted, target, outputVectors, dataset, K=q3_word2vec.NEG_SAMPLES):
-        cost, gradPred, grad = loss(predicted, target, outputVectors, dataset, K)
-        grad = grad.copy()
-        grad[target] *= -1
-        return cost, gradPred, grad
-    return buggy
-
-
 def test_a_wrong_course_function_is_named_and_the_engine_is_cleared(monkeypatch):
     monkeypatch.setattr(q3_word2vec, "negSamplingCostAndGradient",
-                        _flip_target_row(q3_word2vec.negSamplingCostAndGradient))
+                        flip_target_row(q3_word2vec.negSamplingCostAndGradient))
     with pytest.raises(AssertionError) as err:
         test_batched_equals_sum_of_classic(skipgram, skipgram_batch, "negsample", 0)
     first = str(err.value).splitlines()[0]

@@ -19,6 +19,7 @@ from practice_kit.probe import ProbeError, check_engine_matches_course
 from practice_kit.reference import MANIFEST, REFERENCE_DIR
 from practice_kit.runner import check_copy
 from practice_learner import BUGS, CORRECT, answer, fill
+from w2v_helpers import flip_target_row
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # callers of each function among the holes (a learner's function may call these): a bug planted
@@ -373,15 +374,6 @@ def test_probe_passes_the_project_and_leaves_the_random_states(model, loss):
     assert after == (random.random(), np.random.rand())
 
 
-def _flip_target_row(right):
-    def flipped(predicted, target, outputVectors, dataset, K=10):     # grad[o] -= ...
-        cost, gradPred, grad = right(predicted, target, outputVectors, dataset, K)
-        grad = grad.copy()
-        grad[target] *= -1
-        return cost, gradPred, grad
-    return flipped
-
-
 def _mean_of(right):
     def mean(*args):                                  # the context averaged (not the handout's)
         cost, gin, gout = right(*args)
@@ -393,7 +385,7 @@ def _mean_of(right):
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
 def test_probe_names_a_wrong_loss(monkeypatch, model):
     monkeypatch.setattr(q3_word2vec, "negSamplingCostAndGradient",
-                        _flip_target_row(q3_word2vec.negSamplingCostAndGradient))
+                        flip_target_row(q3_word2vec.negSamplingCostAndGradient))
     with pytest.raises(ProbeError) as err:
         check_engine_matches_course(model, "negsample")
     text = str(err.value)

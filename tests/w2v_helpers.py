@@ -58,6 +58,17 @@ class RandomDataset:
         return centre, [WORDS[random.randint(0, self.n_words - 1)] for _ in range(2 * C)]
 
 
+def flip_target_row(loss):
+    """A learner's sign flip in negSamplingCostAndGradient (``grad[o] -= ...`` instead of
+    ``+=``): `loss` with the gradient's target row negated."""
+    def flipped(predicted, target, outputVectors, dataset, K=q3_word2vec.NEG_SAMPLES):
+        cost, gradPred, grad = loss(predicted, target, outputVectors, dataset, K)
+        grad = grad.copy()
+        grad[target] *= -1
+        return cost, gradPred, grad
+    return flipped
+
+
 def negsample_K(predicted, target, outputVectors, dataset):
     """The classic negative-sampling loss with this file's K (q3_word2vec's, looked up now)."""
     return q3_word2vec.negSamplingCostAndGradient(predicted, target, outputVectors, dataset, K)
