@@ -50,6 +50,14 @@ def deadline(seconds):
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextlib.contextmanager
+def watched(seconds=30):
+    """Every warning recorded (the list is yielded), and a TimeoutError instead of a hang."""
+    with deadline(seconds), warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        yield record
+
+
 def lost_warnings(record):
     return [str(w.message) for w in record if issubclass(w.category, WorkerLostWarning)]
 
@@ -88,8 +96,7 @@ def expected():
 def test_a_worker_killed_or_stopped_at_a_random_moment_changes_no_minibatch(expected, sig, seed):
     rnd = random.Random(seed)
     s = sampler(True)
-    with deadline(30), warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
+    with watched() as record:
         try:
             got = take(s, 1)                           # the worker runs
             pid = s._source._proc.pid
@@ -151,8 +158,7 @@ def test_a_silent_worker_is_given_up_after_the_timeout():
     p = Prefetcher(make_produce(lambda: time.sleep(3600)), np.random.default_rng(5), CAPACITY,
                    worker=True, silence=0.5)
     t0 = time.monotonic()
-    with deadline(30), warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
+    with watched() as record:
         try:
             got = chunks(p, 8)
         finally:
@@ -171,8 +177,7 @@ def test_a_chunk_that_fails_in_the_worker_only_is_drawn_here():
     def fail():
         raise MemoryError("out of memory in the worker")
     p = Prefetcher(make_produce(fail), np.random.default_rng(6), CAPACITY, worker=True)
-    with deadline(30), warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
+    with watched() as record:
         try:
             got = chunks(p, 8)
         finally:
@@ -210,8 +215,7 @@ def test_a_chunk_that_fails_everywhere_raises_its_own_error_and_the_worker_is_re
     # a real error (bad data) reaches the caller with its own type, as without a worker, so
     # the scripts print it as one line; no warning about the worker
     s = sampler(True, FailingDataset())
-    with deadline(30), warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
+    with watched() as record:
         with pytest.raises(ValueError, match="no negatives today"):
             s.next_prepared()
         s.close()
